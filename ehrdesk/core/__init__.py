@@ -1,0 +1,1 @@
+"""Pure Python building blocks: errors, clock, events, models and permissions. No I/O."""

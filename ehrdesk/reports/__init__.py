@@ -1,0 +1,1 @@
+"""Printed documents (PDF via reportlab), one module per document."""

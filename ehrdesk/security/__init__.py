@@ -1,0 +1,1 @@
+"""Keys, passwords and second factors. No Qt, no SQL: pure functions over bytes and text."""
