@@ -1,0 +1,150 @@
+"""The audit log: rows only ever inserted, each chained to the one before by an HMAC.
+
+mac(n) = HMAC-SHA256(K_audit, mac(n-1) ‖ fields(n)), with mac(0) all zero bytes and
+fields encoded unambiguously (a JSON array). Sequence numbers run 1, 2, 3 … without
+gaps. The newest (seq, mac) is copied to vault.json as the anchor, so a removed tail is
+caught even though every remaining row still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ehrdesk.core.models import AuditEvent, User
+from ehrdesk.storage.database import Connection
+from ehrdesk.storage.vault_file import AuditAnchor
+
+GENESIS_MAC = bytes(32)
+_COLUMNS = "seq, at, user_id, username, role, action, object_type, object_id, reason, mac"
+
+
+def _encode(
+    seq: int,
+    at: str,
+    user_id: int | None,
+    username: str | None,
+    role: str | None,
+    action: str,
+    object_type: str | None,
+    object_id: str | None,
+    reason: str | None,
+) -> bytes:
+    fields = [seq, at, user_id, username, role, action, object_type, object_id, reason]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    events_checked: int
+    first_bad_seq: int | None
+    why: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None and self.why is None
+
+
+def format_time(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class AuditLog:
+    """Repository of `audit_event` over one connection and K_audit."""
+
+    def __init__(self, conn: Connection, key: bytes) -> None:
+        self._conn = conn
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+
+    def _chain(self, prev: bytes, encoded: bytes) -> bytes:
+        h = self._mac.copy()
+        h.update(prev)
+        h.update(encoded)
+        return h.digest()
+
+    def newest(self) -> AuditAnchor | None:
+        row = self._conn.execute(
+            "SELECT seq, mac FROM audit_event ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else AuditAnchor(int(row[0]), bytes(row[1]))
+
+    def append(
+        self,
+        *,
+        at: datetime,
+        action: str,
+        actor: User | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        reason: str | None = None,
+    ) -> AuditAnchor:
+        """Insert one event; call inside the transaction of the change it describes."""
+        user_id = actor.id if actor else None
+        username = actor.username if actor else None
+        role = actor.role.value if actor else None
+        newest = self.newest()
+        seq = 1 if newest is None else newest.seq + 1
+        prev = GENESIS_MAC if newest is None else newest.mac
+        stamp = format_time(at)
+        mac = self._chain(
+            prev,
+            _encode(seq, stamp, user_id, username, role, action, object_type, object_id, reason),
+        )
+        self._conn.execute(
+            f"INSERT INTO audit_event ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (seq, stamp, user_id, username, role, action, object_type, object_id, reason, mac),
+        )
+        return AuditAnchor(seq, mac)
+
+    def verify(
+        self,
+        anchor: AuditAnchor | None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ChainReport:
+        """Walk the whole chain; name the first row that does not verify."""
+        total = int(self._conn.execute("SELECT count(*) FROM audit_event").fetchone()[0])
+        prev, expected, checked = GENESIS_MAC, 1, 0
+        anchor_seen = anchor is None
+        cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM audit_event ORDER BY seq")  # noqa: S608
+        while rows := cursor.fetchmany(4096):
+            for seq, at, uid, uname, role, action, otype, oid, reason, mac in rows:
+                if seq != expected:
+                    return ChainReport(checked, expected, "an event is missing")
+                good = self._chain(
+                    prev, _encode(seq, at, uid, uname, role, action, otype, oid, reason)
+                )
+                if not hmac.compare_digest(good, bytes(mac)):
+                    return ChainReport(checked, seq, "an event was changed, removed or reordered")
+                if anchor is not None and seq == anchor.seq:
+                    if not hmac.compare_digest(anchor.mac, good):
+                        return ChainReport(checked, seq, "the log does not match its anchor")
+                    anchor_seen = True
+                prev, expected, checked = good, expected + 1, checked + 1
+            if progress is not None:
+                progress(checked, total)
+        if not anchor_seen:
+            return ChainReport(checked, expected, "the newest events were removed")
+        return ChainReport(checked, None, None)
+
+    def events(self, *, after_seq: int = 0, limit: int = 200) -> Iterator[AuditEvent]:
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
+            (after_seq, limit),
+        )
+        for seq, at, uid, uname, role, action, otype, oid, reason, mac in rows:
+            yield AuditEvent(
+                seq,
+                datetime.fromisoformat(at),
+                uid,
+                uname,
+                role,
+                action,
+                otype,
+                oid,
+                reason,
+                bytes(mac),
+            )

@@ -1,0 +1,118 @@
+"""Opening, checking and closing the SQLCipher database; transactions.
+
+Invariants: `PRAGMA key` with the raw 256-bit key is the first statement on every
+connection (SQLCipher's own passphrase derivation is skipped: ours is Argon2id); a
+SQLCipher that is not 4.x is refused; WAL, `synchronous=FULL`, `temp_store=MEMORY` and
+`cipher_memory_security=ON` hold on every connection; a connection never crosses
+threads (sqlcipher3's own check enforces it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from ehrdesk.core.errors import VaultDamaged
+
+Connection = Any  # sqlcipher3.Connection has no type information
+REQUIRED_MAJOR = "4."
+
+
+class SQLCipherTooOld(VaultDamaged):
+    default_message = "This copy of ehrdesk was built with an unsupported SQLCipher; reinstall it."
+
+
+def _key_pragma(key: bytes) -> str:
+    if len(key) != 32:
+        raise ValueError("the database key is 32 bytes")
+    # A raw key is hex inside a blob literal; it is never formatted from user input.
+    return f"PRAGMA key = \"x'{key.hex()}'\""
+
+
+class Database:
+    """One open connection to `practice.ehrdb` (or a backup snapshot)."""
+
+    def __init__(self, conn: Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path, key: bytes, *, create: bool = False) -> Database:
+        if not create and not path.exists():
+            raise VaultDamaged
+        try:
+            conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True)
+        except sqlcipher3.Error:
+            raise VaultDamaged from None
+        try:
+            conn.execute(_key_pragma(key))
+            conn.execute("PRAGMA cipher_memory_security = ON")
+            version = conn.execute("PRAGMA cipher_version").fetchone()
+            if not version or not str(version[0]).startswith(REQUIRED_MAJOR):
+                raise SQLCipherTooOld
+            # The first read proves the key: SQLCipher checks every page's HMAC.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if create:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlcipher3.DatabaseError:
+            conn.close()
+            raise VaultDamaged from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the database is closed")
+        return self._conn
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception. A lock waits for
+        this to finish (see `write_lock`)."""
+        with self._write_lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @property
+    def write_lock(self) -> threading.RLock:
+        return self._write_lock
+
+    def user_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def integrity_problems(self) -> list[str]:
+        """What `cipher_integrity_check` and `integrity_check` report; empty when sound."""
+        problems = [str(r[0]) for r in self.conn.execute("PRAGMA cipher_integrity_check")]
+        rows = [str(r[0]) for r in self.conn.execute("PRAGMA integrity_check")]
+        return problems + [r for r in rows if r != "ok"]
+
+    def checkpoint(self) -> None:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
