@@ -1,0 +1,276 @@
+"""The command line: thin over the services (DESIGN §6).
+
+Credentials come from standard input: the password on the first line, the TOTP or
+recovery code on the second, and a new user's password on the third. Exit codes: 0
+success, 1 refused, 2 usage. Errors are one sentence on stderr; never a traceback,
+never client data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from ehrdesk import __version__
+from ehrdesk.core.errors import InvalidInput, UserFacingError
+from ehrdesk.core.models import Role, UserEnrolment
+from ehrdesk.reports.emergency_kit import write_emergency_kit
+from ehrdesk.services.registry import Services
+
+OK, REFUSED, USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how the command was called (exit code 2)."""
+
+
+@dataclass
+class Console:
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+    as_json: bool
+    _lines: list[str] | None = None
+
+    def line(self, index: int, what: str) -> str:
+        if self._lines is None:
+            self._lines = self.stdin.read().splitlines()
+        if index >= len(self._lines) or not self._lines[index]:
+            raise UsageError(f"Please give the {what} on line {index + 1} of standard input.")
+        return self._lines[index].rstrip("\r\n")
+
+    def result(self, data: dict[str, Any], text: str) -> None:
+        self.stdout.write(json.dumps(data, indent=None) + "\n" if self.as_json else text + "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="the practice's data folder")
+    common.add_argument("--user", help="who signs in for this command")
+    common.add_argument("--json", action="store_true", help="print one JSON object")
+
+    parser = argparse.ArgumentParser(
+        prog="ehrdesk",
+        description="A desktop health record for small mental-health practices.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"ehrdesk {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    init = commands.add_parser("init", parents=[common], help="create a practice's vault")
+    init.add_argument("--practice", required=True, help="the practice's name")
+    init.add_argument("--owner", required=True, help="the owner's username")
+    init.add_argument("--full-name", required=True, help="the owner's full name")
+    init.add_argument("--emergency-kit", required=True, type=Path, help="where to save the PDF")
+    init.add_argument("--no-workstation-binding", action="store_true")
+
+    commands.add_parser("check", parents=[common], help="check the database and audit chain")
+
+    recover = commands.add_parser(
+        "recover", parents=[common], help="set a new password with the Emergency Kit"
+    )
+    recover.add_argument("--new-second-factor", action="store_true")
+
+    user = commands.add_parser("user", parents=[common], help="manage users (owner)")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_commands.add_parser("add", parents=[common], help="add a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--full-name", required=True)
+    user_commands.add_parser("list", parents=[common], help="list users")
+    for action in ("disable", "unlock", "reset-password"):
+        sub = user_commands.add_parser(action, parents=[common], help=f"{action} a user")
+        sub.add_argument("name")
+    return parser
+
+
+def _enrolment_json(enrolment: UserEnrolment) -> dict[str, Any]:
+    return {
+        "username": enrolment.user.username,
+        "totp_uri": enrolment.totp_uri,
+        "recovery_codes": list(enrolment.recovery_codes),
+    }
+
+
+def _enrolment_text(enrolment: UserEnrolment) -> str:
+    codes = "\n".join(f"  {c}" for c in enrolment.recovery_codes)
+    return (
+        f"Second factor for {enrolment.user.username}: add this to an authenticator app\n"
+        f"  {enrolment.totp_uri}\n"
+        f"Recovery codes (each works once; keep them private):\n{codes}"
+    )
+
+
+def _sign_in(services: Services, args: argparse.Namespace, console: Console) -> None:
+    if not args.user:
+        raise UsageError("Please name the user who signs in with --user.")
+    password = console.line(0, "password")
+    code = console.line(1, "second-factor code")
+    services.auth.sign_in(args.user, password, code)
+
+
+def _init(services: Services, args: argparse.Namespace, console: Console) -> int:
+    kit: Path = args.emergency_kit.expanduser().absolute()
+    if not kit.parent.is_dir() or not os.access(kit.parent, os.W_OK):
+        raise InvalidInput("The Emergency Kit cannot be saved there; choose another folder.")
+    password = console.line(0, "owner's password")
+    created = services.vaults.create(
+        practice_name=args.practice,
+        owner_username=args.owner,
+        owner_full_name=args.full_name,
+        owner_password=password,
+        bind_workstation=False if args.no_workstation_binding else None,
+    )
+    write_emergency_kit(
+        kit,
+        practice_name=" ".join(args.practice.split()),
+        recovery_key=created.recovery_key,
+        vault_id=created.vault_id,
+        created_at=services.clock.now(),
+        app_version=__version__,
+    )
+    console.result(
+        {
+            "vault_id": created.vault_id,
+            "recovery_key": created.recovery_key,
+            "workstation_bound": created.workstation_bound,
+            "emergency_kit": str(kit),
+            **_enrolment_json(created.owner),
+        },
+        f"Created the practice's vault in {services.data_dir}.\n"
+        f"Recovery key (also on the Emergency Kit at {kit}):\n  {created.recovery_key}\n"
+        + ("Bound to this workstation's keyring.\n" if created.workstation_bound else "")
+        + _enrolment_text(created.owner),
+    )
+    return OK
+
+
+def _check(services: Services, args: argparse.Namespace, console: Console) -> int:
+    _sign_in(services, args, console)
+    report = services.audit.check_vault()
+    chain = report.chain
+    lines = [
+        "Database: " + ("sound" if not report.database_problems else "DAMAGED"),
+        f"Audit chain: {chain.events_checked} events, "
+        + ("intact" if chain.ok else f"broken at event {chain.first_bad_seq} ({chain.why})"),
+    ]
+    if report.weak_key_slots:
+        lines.append(f"Warning: {report.weak_key_slots} key slots use test-only key derivation.")
+    console.result(
+        {
+            "ok": report.ok,
+            "database_problems": list(report.database_problems),
+            "audit_events": chain.events_checked,
+            "audit_first_bad_seq": chain.first_bad_seq,
+            "weak_key_slots": report.weak_key_slots,
+            "workstation_bound": report.workstation_bound,
+        },
+        "\n".join(lines),
+    )
+    return OK if report.ok else REFUSED
+
+
+def _recover(services: Services, args: argparse.Namespace, console: Console) -> int:
+    if not args.user:
+        raise UsageError("Please name the user whose password to set with --user.")
+    key = console.line(0, "recovery key")
+    new_password = console.line(1, "new password")
+    enrolment = services.auth.recover_account(
+        key, args.user, new_password, new_second_factor=args.new_second_factor
+    )
+    data: dict[str, Any] = {"username": args.user}
+    text = "The new password is set and the account is unlocked."
+    if enrolment is not None:
+        data.update(_enrolment_json(enrolment))
+        text += "\n" + _enrolment_text(enrolment)
+    console.result(data, text)
+    return OK
+
+
+def _user(services: Services, args: argparse.Namespace, console: Console) -> int:
+    _sign_in(services, args, console)
+    action = args.user_command
+    if action == "list":
+        rows = services.users.list_users()
+        console.result(
+            {
+                "users": [
+                    {
+                        "username": u.username,
+                        "full_name": u.full_name,
+                        "role": u.role.value,
+                        "status": u.status.value,
+                        "locked": t.locked,
+                        "failures": t.failures,
+                    }
+                    for u, t in rows
+                ]
+            },
+            "\n".join(
+                f"{u.username:<20} {u.role.label:<11} {u.status.value:<9}"
+                + (" LOCKED" if t.locked else "")
+                + f"  {u.full_name}"
+                for u, t in rows
+            ),
+        )
+    elif action == "add":
+        enrolment = services.users.add_user(
+            args.name, args.full_name, Role(args.role), console.line(2, "new user's password")
+        )
+        console.result(_enrolment_json(enrolment), _enrolment_text(enrolment))
+    elif action == "disable":
+        user = services.users.disable_user(args.name)
+        console.result({"username": user.username, "status": user.status.value}, "Disabled.")
+    elif action == "unlock":
+        user = services.users.unlock_user(args.name)
+        console.result({"username": user.username}, "Unlocked.")
+    else:
+        user = services.users.reset_password(args.name, console.line(2, "new password"))
+        console.result(
+            {"username": user.username, "must_change_password": True},
+            "Password reset; they must choose a new one at their next sign-in.",
+        )
+    return OK
+
+
+COMMANDS: dict[str, Callable[[Services, argparse.Namespace, Console], int]] = {
+    "init": _init,
+    "check": _check,
+    "recover": _recover,
+    "user": _user,
+}
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    make_services: Callable[[Path], Services],
+    default_data_dir: Path,
+    stdin: TextIO,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits with 2 on a usage error
+    if args.command is None:
+        parser.print_help(stdout)
+        return OK
+    console = Console(stdin, stdout, stderr, bool(args.json))
+    data_dir = (args.data_dir or default_data_dir).expanduser().absolute()
+    services = make_services(data_dir)
+    try:
+        return COMMANDS[args.command](services, args, console)
+    except UsageError as exc:
+        stderr.write(f"ehrdesk: {exc}\n")
+        return USAGE
+    except UserFacingError as exc:
+        stderr.write(f"ehrdesk: {exc.message}\n")
+        return REFUSED
+    finally:
+        if services.session.state.value != "signed_out":
+            services.session.sign_out()
