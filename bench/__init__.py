@@ -1,0 +1,1 @@
+"""The benchmark suite: measured speed at practice scale (see README, Performance)."""

@@ -1,0 +1,116 @@
+"""Shared fixtures: a frozen clock, an in-memory keyring, and a practice to sign in to.
+
+The one explicit test setting: new key slots use a cheap Argon2id profile
+(`EHRDESK_TEST_FAST_KDF=1`). `tests/security/test_kdf.py` asserts the shipped defaults
+separately, so the speed-up cannot leak into a release.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["EHRDESK_TEST_FAST_KDF"] = "1"
+
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from ehrdesk.core.clock import FrozenClock  # noqa: E402
+from ehrdesk.security import totp  # noqa: E402
+from ehrdesk.security.workstation import MemoryKeyring  # noqa: E402
+from ehrdesk.services.auth import SignedIn  # noqa: E402
+from ehrdesk.services.registry import Services  # noqa: E402
+from ehrdesk.services.vault import CreatedVault  # noqa: E402
+
+OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
+PRACTICE = "Riverside Counselling"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 2, 14, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def keyring() -> MemoryKeyring:
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "practice"
+
+
+@pytest.fixture
+def services(data_dir: Path, clock: FrozenClock, keyring: MemoryKeyring) -> Services:
+    return Services.build(data_dir, keyring=keyring, clock=clock)
+
+
+@dataclass
+class Practice:
+    services: Services
+    clock: FrozenClock
+    created: CreatedVault
+    secrets: dict[str, str]
+    passwords: dict[str, str]
+
+    def code(self, username: str) -> str:
+        """A fresh TOTP code: moves the clock a step on, so no code is a replay."""
+        self.clock.advance(30)
+        return totp.current_code(self.secrets[username.casefold()], self.clock.now())
+
+    def sign_in(self, username: str = "owner", password: str | None = None) -> SignedIn:
+        return self.services.auth.sign_in(
+            username, password or self.passwords[username], self.code(username)
+        )
+
+
+@pytest.fixture
+def practice(services: Services, clock: FrozenClock) -> Practice:
+    created = services.vaults.create(
+        practice_name=PRACTICE,
+        owner_username="owner",
+        owner_full_name="Olive Owner",
+        owner_password=OWNER_PASSWORD,
+    )
+    return Practice(
+        services,
+        clock,
+        created,
+        {"owner": created.owner.totp_secret},
+        {"owner": OWNER_PASSWORD},
+    )
+
+
+@pytest.fixture
+def add_user(practice: Practice) -> Callable[..., None]:
+    """Add a user (signed in as the owner), then sign out again."""
+    from ehrdesk.core.models import Role
+
+    def add(username: str, role: Role, password: str = "meadow copper violin 2024 rain") -> None:
+        practice.sign_in("owner")
+        enrolment = practice.services.users.add_user(username, username.title(), role, password)
+        practice.services.session.sign_out()
+        practice.secrets[username] = enrolment.totp_secret
+        practice.passwords[username] = password
+
+    return add
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On CI nothing may be skipped: a test that needs the keyring daemon or Xvfb is
+    run by tools/check, which starts them, so a skip there means a broken setup."""
+    if os.environ.get("CI") and _skipped and exitstatus == 0:
+        print(f"\nCI: {len(_skipped)} tests were skipped; every test must run here.")
+        session.exitstatus = 1
