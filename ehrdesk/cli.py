@@ -48,16 +48,29 @@ class Console:
         self.stdout.write(json.dumps(data, indent=None) + "\n" if self.as_json else text + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, help="the practice's data folder")
-    common.add_argument("--user", help="who signs in for this command")
-    common.add_argument("--json", action="store_true", help="print one JSON object")
+def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> argparse.ArgumentParser:
+    """The global options, accepted before or after the command. Below the top level
+    they default to SUPPRESS, so `ehrdesk --user olive check` keeps the user."""
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--data-dir", type=Path, default=default, help="the practice's data folder")
+    parser.add_argument("--user", default=default, help="who signs in for this command")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="print one JSON object",
+    )
+    return parser
 
-    parser = argparse.ArgumentParser(
-        prog="ehrdesk",
-        description="A desktop health record for small mental-health practices.",
-        parents=[common],
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(argparse.ArgumentParser(add_help=False), top=False)
+    parser = _common_options(
+        argparse.ArgumentParser(
+            prog="ehrdesk",
+            description="A desktop health record for small mental-health practices.",
+        ),
+        top=True,
     )
     parser.add_argument("--version", action="version", version=f"ehrdesk {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
