@@ -18,13 +18,14 @@ from ehrdesk.core.errors import (
     InvalidInput,
     PasswordRejected,
     SessionLocked,
+    WorkstationSecretMissing,
 )
 from ehrdesk.core.models import ThrottleStatus, User, UserEnrolment, UserStatus
 from ehrdesk.security import keyslots, passwords, throttle, totp
 from ehrdesk.security.keyslots import WrongSecret
+from ehrdesk.security.subkeys import audit_key
 from ehrdesk.services.session import Session, SessionState
 from ehrdesk.services.vault import Vaults, enrol_user
-from ehrdesk.security.subkeys import audit_key
 from ehrdesk.storage.audit import AuditLog, format_time
 from ehrdesk.storage.database import Database
 from ehrdesk.storage.users import SettingsRepository, UserRepository
@@ -283,10 +284,14 @@ class Auth:
 
     def _rebind(self, vault: VaultFile, db: Database) -> None:
         """Put the vault's workstation secret (kept in the database) into this
-        workstation's keyring, if it is not there already."""
-        if self._vaults.keyring.load(vault.vault_id) is not None:
-            return
+        workstation's keyring, replacing a missing, damaged or different one."""
         stored = SettingsRepository(db.conn).get("workstation_secret")
         if not isinstance(stored, str):
             raise InvalidInput("This practice's workstation key is missing from its database.")
-        self._vaults.keyring.store(vault.vault_id, bytes.fromhex(stored))
+        secret = bytes.fromhex(stored)
+        try:
+            if self._vaults.keyring.load(vault.vault_id) == secret:
+                return
+        except WorkstationSecretMissing:
+            pass  # a damaged entry: overwritten below
+        self._vaults.keyring.store(vault.vault_id, secret)
