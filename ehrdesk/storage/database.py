@@ -10,6 +10,7 @@ threads (sqlcipher3's own check enforces it).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,9 @@ class Database:
     def open(cls, path: Path, key: bytes, *, create: bool = False) -> Database:
         if not create and not path.exists():
             raise VaultDamaged
+        if create:
+            # Owner-only from the first byte, whatever the process umask is.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         try:
             conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True)
         except sqlcipher3.Error:
