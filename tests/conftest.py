@@ -11,19 +11,19 @@ import os
 
 os.environ["EHRDESK_TEST_FAST_KDF"] = "1"
 
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from ehrdesk.core.clock import FrozenClock  # noqa: E402
-from ehrdesk.security import totp  # noqa: E402
-from ehrdesk.security.workstation import MemoryKeyring  # noqa: E402
-from ehrdesk.services.auth import SignedIn  # noqa: E402
-from ehrdesk.services.registry import Services  # noqa: E402
-from ehrdesk.services.vault import CreatedVault  # noqa: E402
+from ehrdesk.core.clock import FrozenClock
+from ehrdesk.security import totp
+from ehrdesk.security.workstation import MemoryKeyring
+from ehrdesk.services.auth import SignedIn
+from ehrdesk.services.registry import Services
+from ehrdesk.services.vault import CreatedVault
 
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 PRACTICE = "Riverside Counselling"

@@ -15,7 +15,7 @@ from ehrdesk.core.models import Role
 
 class Action(StrEnum):
     # Any signed-in person, about themselves.
-    CHANGE_OWN_PASSWORD = "change_own_password"
+    CHANGE_OWN_PASSWORD = "change_own_password"  # noqa: S105 - an action, not a secret
     REENROL_OWN_SECOND_FACTOR = "reenrol_own_second_factor"
     VIEW_OWN_ACCOUNT = "view_own_account"
     # Practice administration.

@@ -23,7 +23,6 @@ from reportlab.graphics.shapes import Path as VectorPath
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from ehrdesk.storage.atomic import write_atomically
 from ehrdesk.core.errors import InvalidInput
 from ehrdesk.reports.layout import (
     CONTENT_WIDTH,
@@ -34,6 +33,7 @@ from ehrdesk.reports.layout import (
     paragraph_styles,
     render_document,
 )
+from ehrdesk.storage.atomic import write_atomically
 
 __all__ = ["render_emergency_kit", "write_emergency_kit"]
 

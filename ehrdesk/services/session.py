@@ -64,7 +64,7 @@ class Transaction:
         object_id: str | None = None,
         reason: str | None = None,
         at: datetime | None = None,
-        user: User | None | _SessionUser = SESSION_USER,
+        user: User | _SessionUser | None = SESSION_USER,
     ) -> None:
         """Append one event; by default it names the signed-in user. Pass `user=None`
         for an event with no known person (a failed sign-in for an unknown name)."""

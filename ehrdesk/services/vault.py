@@ -33,7 +33,7 @@ from ehrdesk.storage.audit import AuditLog, format_time
 from ehrdesk.storage.database import Database
 from ehrdesk.storage.migrations import runner
 from ehrdesk.storage.users import SettingsRepository, UserRepository
-from ehrdesk.storage.vault_file import VaultFile, VaultStore
+from ehrdesk.storage.vault_file import AuditAnchor, VaultFile, VaultStore
 
 ISSUER = "ehrdesk"
 _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
@@ -141,36 +141,15 @@ class Vaults:
             db = Database.open(temp_db, db_key, create=True)
             try:
                 runner.migrate(db)
-                with db.transaction() as conn:
-                    settings = SettingsRepository(conn)
-                    settings.set("practice_name", practice_name)
-                    settings.set("password_policy", policy.to_json())
-                    if ws_secret is not None:
-                        # Kept inside the encrypted database so the recovery key can
-                        # re-bind a restored vault on a new workstation.
-                        settings.set("workstation_secret", ws_secret.hex())
-                    users = UserRepository(conn)
-                    owner = users.add(
-                        username=owner_username,
-                        full_name=owner_full_name,
-                        role=Role.OWNER,
-                        totp_secret="",
-                        recovery_salt=os.urandom(16),
-                        now=now,
-                    )
-                    secret, uri, codes = enrol_user(users, owner.id, owner.username)
-                    users.remember_password(
-                        owner.id, passwords.hash_for_history(owner_password), now
-                    )
-                    log = AuditLog(conn, audit_key(db_key))
-                    log.append(at=now, action="vault_created", actor=owner)
-                    anchor = log.append(
-                        at=now,
-                        action="user_added",
-                        actor=owner,
-                        object_type="user",
-                        object_id=str(owner.id),
-                    )
+                enrolment, anchor = self._first_rows(
+                    db,
+                    db_key,
+                    practice_name=practice_name,
+                    owner_username=owner_username,
+                    owner_full_name=owner_full_name,
+                    owner_password=owner_password,
+                    ws_secret=ws_secret,
+                )
                 db.checkpoint()
             finally:
                 db.close()
@@ -204,8 +183,50 @@ class Vaults:
         finally:
             for leftover in (temp_db, Path(f"{temp_db}-wal"), Path(f"{temp_db}-shm")):
                 leftover.unlink(missing_ok=True)
-        enrolment = UserEnrolment(owner, uri, secret, codes)
         return CreatedVault(vault_id, recovery_key, enrolment, ws_secret is not None)
+
+    def _first_rows(
+        self,
+        db: Database,
+        db_key: bytes,
+        *,
+        practice_name: str,
+        owner_username: str,
+        owner_full_name: str,
+        owner_password: str,
+        ws_secret: bytes | None,
+    ) -> tuple[UserEnrolment, AuditAnchor]:
+        """Settings, the owner and the first audit events of a new vault."""
+        now = self.clock.now()
+        with db.transaction() as conn:
+            settings = SettingsRepository(conn)
+            settings.set("practice_name", practice_name)
+            settings.set("password_policy", passwords.PasswordPolicy().to_json())
+            if ws_secret is not None:
+                # Kept inside the encrypted database so the recovery key can re-bind
+                # a restored vault on a new workstation.
+                settings.set("workstation_secret", ws_secret.hex())
+            users = UserRepository(conn)
+            owner = users.add(
+                username=owner_username,
+                full_name=owner_full_name,
+                role=Role.OWNER,
+                totp_secret="",
+                recovery_salt=os.urandom(16),
+                now=now,
+            )
+            secret, uri, codes = enrol_user(users, owner.id, owner.username)
+            users.remember_password(owner.id, passwords.hash_for_history(owner_password), now)
+            log = AuditLog(conn, audit_key(db_key))
+            log.append(at=now, action="vault_created", actor=owner)
+            anchor = log.append(
+                at=now,
+                action="user_added",
+                actor=owner,
+                object_type="user",
+                object_id=str(owner.id),
+            )
+        return UserEnrolment(owner, uri, secret, codes), anchor
 
     def _seal_user(
         self,

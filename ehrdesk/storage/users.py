@@ -71,8 +71,8 @@ class UserRepository:
 
     def get(self, user_id: int) -> User:
         row = self._conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM user WHERE id = ?",
-            (user_id,),  # noqa: S608
+            f"SELECT {_USER_COLUMNS} FROM user WHERE id = ?",  # noqa: S608
+            (user_id,),
         ).fetchone()
         if row is None:
             raise NotFound("That user does not exist.")

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ehrdesk.storage.atomic import write_atomically
 from ehrdesk.core.errors import VaultDamaged, VaultExists, VaultNotFound, VaultTooNew
 from ehrdesk.security.keyslots import KeySlot
+from ehrdesk.storage.atomic import write_atomically
 
 FORMAT_VERSION = 1
 VAULT_FILE = "vault.json"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from ehrdesk.core.models import Role, User, UserStatus
-
 from ehrdesk.storage.audit import AuditLog
 from ehrdesk.storage.database import Connection, Database
 from ehrdesk.storage.migrations import runner
