@@ -66,13 +66,42 @@ def validate_name(text: str, what: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class NewVaultPlan:
+    """The secrets of a practice not yet created, so first-run setup can show the
+    second factor, the recovery codes and the Emergency Kit before anything is
+    written: the vault appears only when the person has finished."""
+
+    vault_id: str
+    recovery_key: str
+    totp_secret: str
+    recovery_codes: tuple[str, ...]
+
+    def totp_uri(self, username: str) -> str:
+        return totp.provisioning_uri(self.totp_secret, username, ISSUER)
+
+
+def plan_new_vault() -> NewVaultPlan:
+    return NewVaultPlan(
+        vault_id=uuid.uuid4().hex,
+        recovery_key=recovery.new_recovery_key(),
+        totp_secret=totp.new_secret(),
+        recovery_codes=tuple(totp.new_recovery_codes(10)),
+    )
+
+
 def enrol_user(
-    users: UserRepository, user_id: int, username: str
+    users: UserRepository,
+    user_id: int,
+    username: str,
+    *,
+    secret: str | None = None,
+    codes: tuple[str, ...] | None = None,
 ) -> tuple[str, str, tuple[str, ...]]:
     """Give a user a fresh second factor and ten recovery codes; returns what to show."""
-    secret = totp.new_secret()
+    secret = secret or totp.new_secret()
     users.set_totp_secret(user_id, secret)
-    codes = tuple(totp.new_recovery_codes(10))
+    codes = codes or tuple(totp.new_recovery_codes(10))
     salt = users.recovery_salt(user_id)
     users.replace_recovery_codes(user_id, [totp.hash_recovery_code(c, salt) for c in codes])
     return secret, totp.provisioning_uri(secret, username, ISSUER), codes
@@ -107,30 +136,24 @@ class Vaults:
         owner_full_name: str,
         owner_password: str,
         bind_workstation: bool | None = None,
+        plan: NewVaultPlan | None = None,
+        demo: bool = False,
     ) -> CreatedVault:
-        if self.store.exists():
-            raise VaultExists
-        practice_name = validate_name(practice_name, "practice name")
-        owner_username = validate_username(owner_username)
-        owner_full_name = validate_name(owner_full_name, "owner's full name")
-        policy = passwords.PasswordPolicy()
-        reasons = passwords.check_password(
-            owner_password,
-            policy,
-            context_words=[practice_name, owner_username, *owner_full_name.split()],
+        """Create the practice; `plan` carries secrets already shown to the person."""
+        plan = plan or plan_new_vault()
+        practice_name, owner_username, owner_full_name, bind_workstation = self.check_new_vault(
+            practice_name=practice_name,
+            owner_username=owner_username,
+            owner_full_name=owner_full_name,
+            owner_password=owner_password,
+            bind_workstation=bind_workstation,
         )
-        if reasons:
-            raise PasswordRejected(reasons)
-        if bind_workstation is None:
-            bind_workstation = self.keyring.is_usable()
-        elif bind_workstation and not self.keyring.is_usable():
-            raise KeyringUnavailable
 
         now = self.clock.now()
-        vault_id = uuid.uuid4().hex
+        vault_id = plan.vault_id
         db_key = os.urandom(32)
         tag_key = os.urandom(32)
-        recovery_key = recovery.new_recovery_key()
+        recovery_key = plan.recovery_key
         ws_secret = new_workstation_secret() if bind_workstation else None
         params = kdf.params_for_new_slots()
         tag = keyslots.user_tag(tag_key, owner_username)
@@ -149,6 +172,7 @@ class Vaults:
                     owner_full_name=owner_full_name,
                     owner_password=owner_password,
                     ws_secret=ws_secret,
+                    plan=plan,
                 )
                 db.checkpoint()
             finally:
@@ -160,6 +184,7 @@ class Vaults:
                 backup_recipient=backup_recipient(recovery.secret_bytes(recovery_key)),
                 workstation_binding=ws_secret is not None,
                 audit_anchor=anchor,
+                demo=demo,
             )
             vault.slots.append(
                 self._seal_user(vault, db_key, tag, owner_password, ws_secret, params)
@@ -185,6 +210,39 @@ class Vaults:
                 leftover.unlink(missing_ok=True)
         return CreatedVault(vault_id, recovery_key, enrolment, ws_secret is not None)
 
+    def check_new_vault(
+        self,
+        *,
+        practice_name: str,
+        owner_username: str,
+        owner_full_name: str,
+        owner_password: str,
+        bind_workstation: bool | None = None,
+    ) -> tuple[str, str, str, bool]:
+        """Everything `create` would refuse, refused now, with nothing written.
+        Returns the cleaned names and whether the vault will be bound."""
+        if self.store.exists():
+            raise VaultExists
+        practice_name = validate_name(practice_name, "practice name")
+        owner_username = validate_username(owner_username)
+        owner_full_name = validate_name(owner_full_name, "owner's full name")
+        reasons = passwords.check_password(
+            owner_password,
+            passwords.PasswordPolicy(),
+            context_words=[practice_name, owner_username, *owner_full_name.split()],
+        )
+        if reasons:
+            raise PasswordRejected(reasons)
+        usable = self.keyring.is_usable()
+        if bind_workstation and not usable:
+            raise KeyringUnavailable
+        return (
+            practice_name,
+            owner_username,
+            owner_full_name,
+            usable if bind_workstation is None else bind_workstation,
+        )
+
     def _first_rows(
         self,
         db: Database,
@@ -195,6 +253,7 @@ class Vaults:
         owner_full_name: str,
         owner_password: str,
         ws_secret: bytes | None,
+        plan: NewVaultPlan,
     ) -> tuple[UserEnrolment, AuditAnchor]:
         """Settings, the owner and the first audit events of a new vault."""
         now = self.clock.now()
@@ -215,7 +274,9 @@ class Vaults:
                 recovery_salt=os.urandom(16),
                 now=now,
             )
-            secret, uri, codes = enrol_user(users, owner.id, owner.username)
+            secret, uri, codes = enrol_user(
+                users, owner.id, owner.username, secret=plan.totp_secret, codes=plan.recovery_codes
+            )
             users.remember_password(owner.id, passwords.hash_for_history(owner_password), now)
             log = AuditLog(conn, audit_key(db_key))
             log.append(at=now, action="vault_created", actor=owner)

@@ -69,6 +69,8 @@ class VaultFile:
     pending_failures: list[PendingFailure] = field(default_factory=list)
     dropped_failures: int = 0
     audit_anchor: AuditAnchor | None = None
+    #: A demo practice with published credentials: the app marks it DEMO everywhere.
+    demo: bool = False
 
     def user_slot(self, tag: str) -> KeySlot | None:
         return next((s for s in self.slots if s.kind == "user" and s.user_tag == tag), None)
@@ -114,6 +116,7 @@ class VaultFile:
                 {"at": p.at, "user_tag": p.user_tag, "kind": p.kind} for p in self.pending_failures
             ],
             "dropped_failures": self.dropped_failures,
+            "demo": self.demo,
             "audit_anchor": None
             if anchor is None
             else {"seq": anchor.seq, "mac": anchor.mac.hex()},
@@ -147,6 +150,7 @@ class VaultFile:
                 for p in data.get("pending_failures", [])
             ],
             dropped_failures=int(data.get("dropped_failures", 0)),
+            demo=bool(data.get("demo", False)),
             audit_anchor=None
             if anchor is None
             else AuditAnchor(int(anchor["seq"]), bytes.fromhex(str(anchor["mac"]))),
