@@ -21,6 +21,7 @@ from ehrdesk.core.errors import InvalidInput, UserFacingError
 from ehrdesk.core.models import Role, UserEnrolment
 from ehrdesk.reports.emergency_kit import write_emergency_kit
 from ehrdesk.services.registry import Services
+from ehrdesk.services.vault import plan_new_vault
 
 OK, REFUSED, USAGE = 0, 1, 2
 
@@ -132,21 +133,41 @@ def _init(services: Services, args: argparse.Namespace, console: Console) -> int
     if not kit.parent.is_dir() or not os.access(kit.parent, os.W_OK):
         raise InvalidInput("The Emergency Kit cannot be saved there; choose another folder.")
     password = console.line(0, "owner's password")
-    created = services.vaults.create(
+    bind = False if args.no_workstation_binding else None
+    services.vaults.check_new_vault(
         practice_name=args.practice,
         owner_username=args.owner,
         owner_full_name=args.full_name,
         owner_password=password,
-        bind_workstation=False if args.no_workstation_binding else None,
+        bind_workstation=bind,
     )
+    if kit.exists():
+        raise InvalidInput(
+            "A file already exists where the Emergency Kit would go; choose another name."
+        )
+    # The kit is written first, from the plan: a vault never exists whose recovery
+    # key was not saved. If creating the vault then fails, the kit is removed.
+    plan = plan_new_vault()
     write_emergency_kit(
         kit,
         practice_name=" ".join(args.practice.split()),
-        recovery_key=created.recovery_key,
-        vault_id=created.vault_id,
+        recovery_key=plan.recovery_key,
+        vault_id=plan.vault_id,
         created_at=services.clock.now(),
         app_version=__version__,
     )
+    try:
+        created = services.vaults.create(
+            practice_name=args.practice,
+            owner_username=args.owner,
+            owner_full_name=args.full_name,
+            owner_password=password,
+            bind_workstation=bind,
+            plan=plan,
+        )
+    except BaseException:
+        kit.unlink(missing_ok=True)
+        raise
     console.result(
         {
             "vault_id": created.vault_id,
