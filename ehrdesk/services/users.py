@@ -115,6 +115,8 @@ class UserAdmin:
                 raise InvalidInput("The practice needs at least one owner.")
             user = users.set_role(user, role)
             tx.audit("role_changed", object_type="user", object_id=str(user.id), reason=role.value)
+        if user.id == self._session.current_user().id:
+            self._session.replace_user(user)  # permissions follow at once
         return user
 
 
@@ -126,6 +128,7 @@ class Account:
         self._vaults = vaults
         self._auth = auth
         self._clock = clock
+        self._pending_secret: tuple[int, str] | None = None
 
     def _confirm_password(self, password: str) -> None:
         user = self._session.current_user()
@@ -158,22 +161,26 @@ class Account:
     def start_second_factor(self, current_password: str) -> tuple[str, str]:
         """A new TOTP secret and its otpauth:// URI; nothing changes until confirmed."""
         self._confirm_password(current_password)
+        user = self._session.current_user()
         secret = totp.new_secret()
-        return secret, totp.provisioning_uri(
-            secret, self._session.current_user().username, "ehrdesk"
-        )
+        # Only a secret handed out here, after the password, can be finished: someone
+        # at an unlocked screen cannot move the second factor to their own phone.
+        self._pending_secret = (user.id, secret)
+        return secret, totp.provisioning_uri(secret, user.username, "ehrdesk")
 
     @requires(Action.REENROL_OWN_SECOND_FACTOR)
     def finish_second_factor(self, secret: str, code: str) -> tuple[str, ...]:
         """Switch to the new secret once a code from it is typed; new recovery codes."""
+        user = self._session.current_user()
+        if self._pending_secret != (user.id, secret):
+            raise InvalidInput("Please start again by entering your password.")
         step = totp.verify_code(secret, code, self._clock.now(), None)
         if step is None:
             raise InvalidInput("That code does not match; check the authenticator app's clock.")
         with self._session.transaction() as tx:
             users = UserRepository(tx.conn)
-            user = self._session.current_user()
-            _, _, codes = enrol_user(users, user.id, user.username)
-            users.set_totp_secret(user.id, secret)
+            _, _, codes = enrol_user(users, user.id, user.username, secret=secret)
             users.accept_totp_step(user.id, step)
             tx.audit("second_factor_enrolled", object_type="user", object_id=str(user.id))
+        self._pending_secret = None
         return codes
