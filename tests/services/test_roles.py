@@ -1,0 +1,390 @@
+"""The role-by-action matrix, walked over every guarded service method.
+
+Every public method of every class in `GUARDED_SERVICES` must declare the action it
+needs (`@requires`), and every method needs a row in `ARGUMENTS` below, so a new
+method that is unguarded, or that nobody thought to call from each role, fails here.
+Then each role calls each method: `PermissionDenied` exactly when the permissions
+table says no, each refusal audited as `permission_denied`, and a refused call
+changes nothing. A signed-out or locked session gets `SessionLocked` from every one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import shutil
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ehrdesk.core.clock import FrozenClock
+from ehrdesk.core.errors import PermissionDenied, SessionLocked
+from ehrdesk.core.models import Role
+from ehrdesk.core.permissions import Action, allowed
+from ehrdesk.security import totp
+from ehrdesk.security.passwords import PasswordPolicy
+from ehrdesk.security.workstation import MemoryKeyring
+from ehrdesk.services.guard import REQUIRED_ACTION
+from ehrdesk.services.registry import GUARDED_SERVICES, Services
+from ehrdesk.services.session import SessionState
+
+OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
+USER_PASSWORD = "meadow copper violin 2024 rain"
+NEW_PASSWORD = "harbour saffron pencil 4471 dunes"
+#: One signed-in user per role (the owner comes with the vault).
+USERS = {"owner": Role.OWNER, "carla": Role.CLINICIAN, "frank": Role.FRONT_DESK}
+TARGET = "tessa"  # a front-desk user the user-management methods act on
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """A deadlock (say, on vault.lock) fails the test instead of stalling the run."""
+
+    def timed_out(signum: int, frame: object) -> None:
+        raise TimeoutError(f"over {seconds:g} s: is something waiting on itself?")
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True)
+def _fail_instead_of_hanging() -> Iterator[None]:
+    with _deadline(10):
+        yield
+
+
+def _public_methods(cls: type) -> list[str]:
+    """Public names of `cls` that are methods, properties or other descriptors (a plain
+    constant is not something a session can call)."""
+    return [
+        name
+        for name in dir(cls)
+        if not name.startswith("_")
+        and (
+            callable(inspect.getattr_static(cls, name))
+            or hasattr(type(inspect.getattr_static(cls, name)), "__get__")
+        )
+    ]
+
+
+GUARDED_METHODS = [(cls, name) for cls in GUARDED_SERVICES for name in _public_methods(cls)]
+
+
+def _key(cls: type, name: str) -> str:
+    return f"{cls.__name__}.{name}"
+
+
+Args = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass
+class Caller:
+    """What an argument factory may use: who is signed in and the practice. A factory
+    whose call changes the caller's credentials says so in `after_success`."""
+
+    username: str
+    practice: Practice
+    after_success: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def password(self) -> str:
+        return str(self.practice.passwords[self.username])
+
+    def new_password(self) -> Args:
+        self.after_success.append(
+            lambda: self.practice.passwords.update({self.username: NEW_PASSWORD})
+        )
+        return (self.password, NEW_PASSWORD), {}
+
+    def new_second_factor(self) -> Args:
+        """A secret from `start_second_factor` where the session may ask for one (the
+        real flow: start with the password, finish with a code); else a fresh one."""
+        services = self.practice.services
+        user = services.session.user
+        if (
+            services.session.state is SessionState.SIGNED_IN
+            and user is not None
+            and allowed(user.role, Action.REENROL_OWN_SECOND_FACTOR)
+        ):
+            secret, _ = services.account.start_second_factor(self.password)
+        else:
+            secret = totp.new_secret()
+        self.after_success.append(lambda: self.practice.secrets.update({self.username: secret}))
+        return (secret, totp.current_code(secret, self.practice.clock.now())), {}
+
+
+def _no_args(caller: Caller) -> Args:
+    return (), {}
+
+
+#: Plausible arguments for each guarded method, by "Class.method". An allowed call with
+#: these arguments succeeds; a new guarded method needs a row here.
+ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
+    "UserAdmin.list_users": _no_args,
+    "UserAdmin.add_user": lambda c: (("nina", "Nina Newcomer", Role.FRONT_DESK, NEW_PASSWORD), {}),
+    "UserAdmin.disable_user": lambda c: ((TARGET,), {}),
+    "UserAdmin.unlock_user": lambda c: ((TARGET,), {}),
+    "UserAdmin.reset_password": lambda c: ((TARGET, NEW_PASSWORD), {}),
+    "UserAdmin.set_role": lambda c: ((TARGET, Role.CLINICIAN), {}),
+    "Account.me": _no_args,
+    "Account.change_password": Caller.new_password,
+    "Account.start_second_factor": lambda c: ((c.password,), {}),
+    "Account.finish_second_factor": Caller.new_second_factor,
+    "PracticeSettings.practice_name": _no_args,
+    "PracticeSettings.password_policy": _no_args,
+    "PracticeSettings.set_password_policy": lambda c: ((PasswordPolicy(min_length=14),), {}),
+    "PracticeSettings.idle_timeout_minutes": _no_args,
+    "PracticeSettings.set_idle_timeout_minutes": lambda c: ((15,), {}),
+    "AuditReview.events": lambda c: ((), {"limit": 5}),
+    "AuditReview.verify_chain": _no_args,
+    "AuditReview.check_vault": _no_args,
+}
+
+
+def _service(services: Services, cls: type) -> Any:
+    found = [s for s in vars(services).values() if type(s) is cls]
+    assert len(found) == 1, f"Services should hold exactly one {cls.__name__}"
+    return found[0]
+
+
+def _bound_method(services: Services, cls: type, name: str) -> Callable[..., Any]:
+    return getattr(_service(services, cls), name)  # type: ignore[no-any-return]
+
+
+def _action(cls: type, name: str) -> Action:
+    return getattr(getattr(cls, name), REQUIRED_ACTION)  # type: ignore[no-any-return]
+
+
+# What every method must declare -----------------------------------------------------
+
+
+def test_there_are_guarded_methods_to_check() -> None:
+    names = {_key(cls, name) for cls, name in GUARDED_METHODS}
+    assert {"UserAdmin.add_user", "Account.change_password", "AuditReview.events"} <= names
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), GUARDED_METHODS, ids=[_key(c, n) for c, n in GUARDED_METHODS]
+)
+def test_every_public_method_declares_its_action(cls: type, name: str) -> None:
+    member = inspect.getattr_static(cls, name)
+    assert inspect.isfunction(member), f"{_key(cls, name)} is public but not a plain method"
+    action = getattr(member, REQUIRED_ACTION, None)
+    assert isinstance(action, Action), f"{_key(cls, name)} lacks @requires(Action.…)"
+
+
+def test_every_guarded_method_has_an_argument_row() -> None:
+    methods = {_key(cls, name) for cls, name in GUARDED_METHODS}
+    assert sorted(methods - ARGUMENTS.keys()) == [], "add a row to ARGUMENTS"
+    assert sorted(ARGUMENTS.keys() - methods) == [], "a row in ARGUMENTS names no method"
+
+
+def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
+    """DESIGN §1: only the owner administers; everyone looks after their own account."""
+    own = {Action.CHANGE_OWN_PASSWORD, Action.REENROL_OWN_SECOND_FACTOR, Action.VIEW_OWN_ACCOUNT}
+    for action in Action:
+        assert allowed(Role.OWNER, action)
+        for role in (Role.CLINICIAN, Role.FRONT_DESK):
+            assert allowed(role, action) is (action in own), (role, action)
+
+
+# The matrix --------------------------------------------------------------------------
+#
+# Every matrix test starts from a copy of one practice, built once per module: the
+# owner, a clinician, a front-desk user, and TARGET, whom user management acts on.
+
+
+@dataclass
+class Practice:
+    services: Services
+    clock: FrozenClock
+    secrets: dict[str, str]
+    passwords: dict[str, str]
+
+    def sign_in(self, username: str) -> None:
+        self.clock.advance(30)  # a fresh TOTP step: a code is accepted only once
+        code = totp.current_code(self.secrets[username], self.clock.now())
+        self.services.auth.sign_in(username, self.passwords[username], code)
+
+
+@dataclass(frozen=True)
+class Template:
+    data_dir: Path
+    keyring: MemoryKeyring
+    now: datetime
+    secrets: dict[str, str]
+    passwords: dict[str, str]
+    observed: Observed
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything a refused call could have touched, and the refusals audited so far."""
+
+    state: dict[str, Any]
+    denials: list[tuple[str | None, str | None, str | None, str | None]]
+
+
+def _user_slots(data_dir: Path) -> list[tuple[str, str]]:
+    vault = json.loads((data_dir / "vault.json").read_text())
+    return sorted((s["slot_id"], s["salt"]) for s in vault["slots"])
+
+
+def _observe(practice: Practice) -> Observed:
+    """Read as the owner, who then signs out again."""
+    services = practice.services
+    practice.sign_in("owner")
+    try:
+        assert services.audit.verify_chain().ok
+        state = {
+            "users": [
+                (u.username, u.role, u.status, u.must_change_password, u.row_version, t.locked)
+                for u, t in services.users.list_users()
+            ],
+            "policy": services.settings.password_policy(),
+            "idle": services.settings.idle_timeout_minutes(),
+            "practice": services.settings.practice_name(),
+            "slots": _user_slots(services.data_dir),
+        }
+        denials = [
+            (e.username, e.role, e.object_type, e.object_id)
+            for e in services.audit.events(limit=10_000)
+            if e.action == "permission_denied"
+        ]
+        return Observed(state, denials)
+    finally:
+        services.session.sign_out()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    data_dir = tmp_path_factory.mktemp("roles") / "practice"
+    keyring = MemoryKeyring()
+    clock = FrozenClock(datetime(2026, 3, 2, 14, 0, tzinfo=UTC))
+    services = Services.build(data_dir, keyring=keyring, clock=clock)
+    created = services.vaults.create(
+        practice_name="Riverside Counselling",
+        owner_username="owner",
+        owner_full_name="Olive Owner",
+        owner_password=OWNER_PASSWORD,
+    )
+    practice = Practice(
+        services, clock, {"owner": created.owner.totp_secret}, {"owner": OWNER_PASSWORD}
+    )
+    with _deadline(10):  # module fixtures are set up before the autouse deadline
+        return _build_template(practice, data_dir, keyring)
+
+
+def _build_template(practice: Practice, data_dir: Path, keyring: MemoryKeyring) -> Template:
+    services = practice.services
+    practice.sign_in("owner")
+    for username, role in (
+        ("carla", Role.CLINICIAN),
+        ("frank", Role.FRONT_DESK),
+        (TARGET, Role.FRONT_DESK),
+    ):
+        enrolment = services.users.add_user(username, username.title(), role, USER_PASSWORD)
+        practice.secrets[username] = enrolment.totp_secret
+        practice.passwords[username] = USER_PASSWORD
+    services.session.sign_out()
+    observed = _observe(practice)
+    assert observed.denials == []
+    now = practice.clock.now()
+    return Template(data_dir, keyring, now, practice.secrets, practice.passwords, observed)
+
+
+@pytest.fixture
+def copy(template: Template, tmp_path: Path) -> Practice:
+    """A fresh copy of the template practice, signed out."""
+    data_dir = tmp_path / "practice"
+    shutil.copytree(template.data_dir, data_dir)
+    clock = FrozenClock(template.now)
+    services = Services.build(data_dir, keyring=template.keyring, clock=clock)
+    return Practice(services, clock, dict(template.secrets), dict(template.passwords))
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+@pytest.mark.parametrize(
+    ("cls", "name"), GUARDED_METHODS, ids=[_key(c, n) for c, n in GUARDED_METHODS]
+)
+def test_each_role_may_call_exactly_what_the_table_allows(
+    template: Template, copy: Practice, role: Role, cls: type, name: str
+) -> None:
+    services = copy.services
+    username = next(u for u, r in USERS.items() if r is role)
+    action = _action(cls, name)
+    may = allowed(role, action)
+
+    copy.sign_in(username)
+    caller = Caller(username, copy)
+    args, kwargs = ARGUMENTS[_key(cls, name)](caller)
+    method = _bound_method(services, cls, name)
+    if may:
+        method(*args, **kwargs)
+        for update in caller.after_success:
+            update()
+    else:
+        with pytest.raises(PermissionDenied):
+            method(*args, **kwargs)
+        # A refusal leaves the session as it was.
+        assert services.session.state is SessionState.SIGNED_IN
+        assert services.account.me().username == username
+    services.session.sign_out()
+
+    after = _observe(copy)
+    if may:
+        assert after.denials == []
+    else:
+        assert after.denials == [(username, role.value, "action", action.value)]
+        assert after.state == template.observed.state
+
+
+# Signed out or locked ------------------------------------------------------------------
+
+
+def _files(data_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(data_dir.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), GUARDED_METHODS, ids=[_key(c, n) for c, n in GUARDED_METHODS]
+)
+def test_signed_out_every_guarded_method_raises_session_locked(
+    copy: Practice, cls: type, name: str
+) -> None:
+    services = copy.services
+    assert services.session.state is SessionState.SIGNED_OUT
+    before = _files(services.data_dir)
+    args, kwargs = ARGUMENTS[_key(cls, name)](Caller("owner", copy))
+    with pytest.raises(SessionLocked):
+        _bound_method(services, cls, name)(*args, **kwargs)
+    assert _files(services.data_dir) == before
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), GUARDED_METHODS, ids=[_key(c, n) for c, n in GUARDED_METHODS]
+)
+def test_locked_every_guarded_method_raises_session_locked(
+    copy: Practice, cls: type, name: str
+) -> None:
+    services = copy.services
+    copy.sign_in("owner")
+    services.session.lock()
+    assert services.session.state is SessionState.LOCKED
+    before = _files(services.data_dir)
+    args, kwargs = ARGUMENTS[_key(cls, name)](Caller("owner", copy))
+    with pytest.raises(SessionLocked):
+        _bound_method(services, cls, name)(*args, **kwargs)
+    assert _files(services.data_dir) == before
+    assert services.session.state is SessionState.LOCKED
