@@ -24,6 +24,7 @@ class Action(StrEnum):
     EDIT_PRACTICE_SETTINGS = "edit_practice_settings"
     VIEW_AUDIT_LOG = "view_audit_log"
     CHECK_VAULT = "check_vault"
+    MANAGE_BACKUPS = "manage_backups"
 
 
 _EVERYONE = frozenset(

@@ -36,6 +36,11 @@ class AuditReview:
         return list(self._session.audit_log().events(after_seq=after_seq, limit=limit))
 
     @requires(Action.VIEW_AUDIT_LOG)
+    def newest_events(self, *, before_seq: int | None = None, limit: int = 200) -> list[AuditEvent]:
+        """A page of the audit screen, newest first."""
+        return list(self._session.audit_log().newest_events(before_seq=before_seq, limit=limit))
+
+    @requires(Action.VIEW_AUDIT_LOG)
     def verify_chain(self, progress: Callable[[int, int], None] | None = None) -> ChainReport:
         report = self._session.audit_log().verify(self._store.load().audit_anchor, progress)
         with self._session.transaction() as tx:

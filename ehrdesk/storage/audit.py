@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -131,10 +132,25 @@ class AuditLog:
         return ChainReport(checked, None, None)
 
     def events(self, *, after_seq: int = 0, limit: int = 200) -> Iterator[AuditEvent]:
+        """Oldest first, from `after_seq` on."""
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
             (after_seq, limit),
         )
+        return self._events(rows)
+
+    def newest_events(
+        self, *, before_seq: int | None = None, limit: int = 200
+    ) -> Iterator[AuditEvent]:
+        """Newest first, older than `before_seq` (a page of the audit screen)."""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM audit_event WHERE seq < ? ORDER BY seq DESC LIMIT ?",  # noqa: S608
+            (before_seq if before_seq is not None else 2**62, limit),
+        )
+        return self._events(rows)
+
+    @staticmethod
+    def _events(rows: Iterator[Any]) -> Iterator[AuditEvent]:
         for seq, at, uid, uname, role, action, otype, oid, reason, mac in rows:
             yield AuditEvent(
                 seq,

@@ -147,6 +147,7 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
     "PracticeSettings.idle_timeout_minutes": _no_args,
     "PracticeSettings.set_idle_timeout_minutes": lambda c: ((15,), {}),
     "AuditReview.events": lambda c: ((), {"limit": 5}),
+    "AuditReview.newest_events": lambda c: ((), {"limit": 5}),
     "AuditReview.verify_chain": _no_args,
     "AuditReview.check_vault": _no_args,
 }
