@@ -87,6 +87,8 @@ class Session:
         self.state = SessionState.SIGNED_OUT
         self.user: User | None = None
         self.idle_seconds = DEFAULT_IDLE_SECONDS
+        #: Set only by app.py from the end-to-end tests' one setting; see TEST_IDLE_SETTING.
+        self.idle_override_seconds: int | None = None
         self._db: Database | None = None
         self._db_key: bytearray | None = None
         self._signed_in_at = 0.0
@@ -168,6 +170,9 @@ class Session:
         return self.state
 
     def set_idle_seconds(self, seconds: int) -> None:
+        if self.idle_override_seconds is not None:
+            self.idle_seconds = self.idle_override_seconds
+            return
         self.idle_seconds = max(MIN_IDLE_SECONDS, min(MAX_IDLE_SECONDS, int(seconds)))
 
     # Data access ---------------------------------------------------------------
