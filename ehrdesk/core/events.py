@@ -32,11 +32,19 @@ class EventBus:
         ]
 
     def publish(self, topic: str, **payload: Any) -> None:
+        """Call every live handler. One failing handler does not stop the others (a
+        lock must reach every view); the first failure is raised after all ran."""
         alive = []
+        failure: BaseException | None = None
         for ref in list(self._subscribers.get(topic, [])):
             handler = ref()
             if handler is None:
                 continue
             alive.append(ref)
-            handler(**payload)
+            try:
+                handler(**payload)
+            except Exception as error:
+                failure = failure or error
         self._subscribers[topic] = alive
+        if failure is not None:
+            raise failure
