@@ -59,7 +59,7 @@ def check_new_password(conn: object, user: User, password: str) -> None:
     reasons = passwords.check_password(password, policy, context_words=words)
     history = UserRepository(conn).password_history(user.id, policy.history_count)
     if not reasons and passwords.in_history(password, history):
-        reasons.append(f"Please choose a password you have not used in your last {len(history)}.")
+        reasons.append(passwords.REASON_REUSED)
     if reasons:
         raise PasswordRejected(reasons)
 

@@ -17,7 +17,7 @@ from ehrdesk.security import keyslots, passwords, totp
 from ehrdesk.services.auth import Auth, check_new_password
 from ehrdesk.services.guard import requires
 from ehrdesk.services.session import Session
-from ehrdesk.services.vault import Vaults, enrol_user, validate_name, validate_username
+from ehrdesk.services.vault import ISSUER, Vaults, enrol_user, validate_name, validate_username
 from ehrdesk.storage.users import UserRepository
 
 
@@ -166,7 +166,7 @@ class Account:
         # Only a secret handed out here, after the password, can be finished: someone
         # at an unlocked screen cannot move the second factor to their own phone.
         self._pending_secret = (user.id, secret)
-        return secret, totp.provisioning_uri(secret, user.username, "ehrdesk")
+        return secret, totp.provisioning_uri(secret, user.username, ISSUER)
 
     @requires(Action.REENROL_OWN_SECOND_FACTOR)
     def finish_second_factor(self, secret: str, code: str) -> tuple[str, ...]:
