@@ -1,0 +1,254 @@
+"""The main window: one stack of pages, and the rules for moving between them.
+
+    no vault ─▶ start page ─▶ setup wizard ─┐
+    damaged / newer vault ─▶ problem page   │
+    vault ─▶ sign-in ◀──────────────────────┘
+    sign-in ─▶ workspace ─(lock: idle, Ctrl+L, OS)─▶ lock screen ─▶ workspace
+                                                      └─ switch user ─▶ sign-in
+
+On every lock the workspace clears its views and the clipboard loses what ehrdesk put
+there, before the lock screen appears.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from ehrdesk.core.errors import VaultError, VaultNotFound
+from ehrdesk.services import demo
+from ehrdesk.services.auth import SignedIn
+from ehrdesk.services.registry import Services
+from ehrdesk.services.session import SessionState
+from ehrdesk.ui.bridge import SessionSignals
+from ehrdesk.ui.clipboard import ClipboardGuard
+from ehrdesk.ui.errors import show_error
+from ehrdesk.ui.idle import IdleWatcher
+from ehrdesk.ui.views.lock_screen import LockScreen
+from ehrdesk.ui.views.sign_in import SignInView
+from ehrdesk.ui.views.start_page import StartPage, VaultProblemPage
+from ehrdesk.ui.views.workspace import Workspace
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        services: Services,
+        clipboard: ClipboardGuard | None = None,
+        *,
+        demo_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self._demo_dir = demo_dir
+        self._signed: SignedIn | None = None
+        self.clipboard = clipboard or ClipboardGuard()
+        self.signals = SessionSignals(services.events, self)
+        self.signals.locked.connect(self._on_locked)
+        self.signals.signed_out.connect(self._on_signed_out)
+        self.idle = IdleWatcher(services.session, self)
+        self.setAccessibleName("ehrdesk")
+        self._practice_name = ""
+        self._demo = False
+
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.sign_in = SignInView(services)
+        self.sign_in.signed_in.connect(self._on_signed_in)
+        self.sign_in.back_requested.connect(self._back_to_lock)
+        self.lock_screen = LockScreen(services)
+        self.lock_screen.unlocked.connect(self._on_unlocked)
+        self.lock_screen.switch_user.connect(self._switch_user)
+        self.workspace = Workspace(services)
+        self.workspace.settings_requested.connect(self.open_settings)
+        for page in (self.sign_in, self.lock_screen, self.workspace):
+            self.stack.addWidget(page)
+
+        self.toolbar = self._make_toolbar()
+        self.lock_action = QAction("&Lock", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.lock_action.setToolTip("Lock ehrdesk (Ctrl+L)")
+        self.lock_action.triggered.connect(self.lock)
+        self.toolbar.addAction(self.lock_action)
+        self.addAction(self.lock_action)
+        self.resize(
+            self.fontMetrics().horizontalAdvance("M") * 80, self.fontMetrics().height() * 40
+        )
+        self._first_page()
+
+    # Pages -------------------------------------------------------------------------
+
+    def _make_toolbar(self) -> QToolBar:
+        toolbar = QToolBar("Session")
+        toolbar.setMovable(False)
+        toolbar.setAccessibleName("Session toolbar")
+        self.user_label = QLabel()
+        self.user_label.setAccessibleName("Signed-in user and role")
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(self.user_label)
+        toolbar.addWidget(spacer)
+        settings = QAction("&Settings…", self)
+        settings.triggered.connect(self.open_settings)
+        toolbar.addAction(settings)
+        self.addToolBar(toolbar)
+        toolbar.hide()
+        return toolbar
+
+    def _first_page(self) -> None:
+        try:
+            vault = self.services.vaults.load()
+        except VaultNotFound:
+            self._show_start()
+            return
+        except VaultError as error:
+            problem = VaultProblemPage(self.services.data_dir, error.message)
+            problem.quit_requested.connect(self.close)
+            self._show_page(problem)
+            return
+        self._demo = vault.demo
+        if vault.demo:
+            self.sign_in.show_demo_credentials(self._demo_text())
+        self._show_sign_in()
+
+    def _demo_text(self) -> str:
+        names = ", ".join(u.username for u in demo.USERS)
+        return (
+            f"Demo practice — usernames: {names}; password: {demo.PASSWORD}; "
+            f"code: {demo.current_code(self.services)} (it changes every 30 seconds; "
+            f"the secret is {demo.TOTP_SECRET})."
+        )
+
+    def _show_page(self, page: QWidget) -> None:
+        if self.stack.indexOf(page) < 0:
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        self.toolbar.setVisible(page is self.workspace)
+        self._update_title()
+
+    def _show_start(self) -> None:
+        start = StartPage(self.services.data_dir)
+        start.set_up.connect(self._start_setup)
+        start.try_demo.connect(self._try_demo)
+        self._show_page(start)
+
+    def _start_setup(self) -> None:
+        from ehrdesk.ui.setup_wizard import SetupWizard  # noqa: PLC0415 - first run only
+
+        wizard = SetupWizard(self.services, self.clipboard)
+        wizard.setWindowFlags(Qt.WindowType.Widget)
+        wizard.practice_created.connect(self._practice_created)
+        wizard.rejected.connect(self._show_start)
+        self._show_page(wizard)
+
+    def _practice_created(self, username: str) -> None:
+        self._show_sign_in()
+        self.sign_in.username.setText(username)
+        self.sign_in.password.setFocus()
+
+    def _try_demo(self) -> None:
+        if self._demo_dir is None:
+            return
+        try:
+            demo_services = Services.build(self._demo_dir, keyring=self.services.vaults.keyring)
+            if not demo_services.vaults.exists():
+                demo.create_demo_practice(demo_services)
+        except Exception as error:
+            show_error(self, error)
+            return
+        window = MainWindow(demo_services, self.clipboard)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        self._demo_window = window
+
+    def _show_sign_in(self, *, switching: bool = False) -> None:
+        self.sign_in.reset(switching=switching)
+        if self._demo:
+            self.sign_in.show_demo_credentials(self._demo_text())
+        self._show_page(self.sign_in)
+
+    def _update_title(self) -> None:
+        parts = ["ehrdesk"]
+        current = self.stack.currentWidget()
+        if current is self.workspace and self._practice_name:
+            parts.insert(0, self._practice_name)
+        elif current is self.lock_screen:
+            parts.insert(0, "Locked")
+        if self._demo:
+            parts.insert(0, "DEMO")
+        self.setWindowTitle(" — ".join(parts))
+
+    # Session -----------------------------------------------------------------------
+
+    def _on_signed_in(self, signed: SignedIn) -> None:
+        if signed.password_change_required:
+            from ehrdesk.ui.dialogs.change_password import ChangePasswordDialog  # noqa: PLC0415
+
+            dialog = ChangePasswordDialog(self.services, forced=True, parent=self)
+            if not dialog.exec():
+                self.services.session.sign_out(reason="password_change_declined")
+                return
+        self._signed = signed
+        self._practice_name = self.services.settings.practice_name()
+        user = signed.user
+        self.user_label.setText(f"  {user.full_name} · {user.role.label}")
+        self.workspace.show_for(signed)
+        self._show_page(self.workspace)
+
+    def _on_unlocked(self) -> None:
+        if self._signed is not None:
+            user = self.services.session.current_user()
+            self.workspace.show_for(dataclasses.replace(self._signed, user=user))
+        self._show_page(self.workspace)
+
+    def lock(self) -> None:
+        if self.services.session.state is SessionState.SIGNED_IN:
+            self.services.session.lock(reason="manual")
+
+    def _on_locked(self, reason: str) -> None:
+        self.workspace.clear()
+        self.clipboard.clear_if_ours()
+        user = self.services.session.user
+        if self.services.session.state is SessionState.LOCKED and user is not None:
+            self.lock_screen.show_for(self._practice_name, user, demo=self._demo)
+            self._show_page(self.lock_screen)
+
+    def _on_signed_out(self, reason: str) -> None:
+        self.workspace.clear()
+        self.clipboard.clear_if_ours()
+        self._practice_name = ""
+        self._signed = None
+        self._show_sign_in()
+
+    def _switch_user(self) -> None:
+        self._show_sign_in(switching=True)
+
+    def _back_to_lock(self) -> None:
+        if self.services.session.state is SessionState.LOCKED:
+            self._show_page(self.lock_screen)
+            self.lock_screen.password.setFocus()
+
+    def open_settings(self) -> None:
+        from ehrdesk.ui.dialogs.settings_dialog import SettingsDialog  # noqa: PLC0415
+
+        if self.services.session.state is not SessionState.SIGNED_IN:
+            return
+        SettingsDialog(self.services, self.clipboard, self).exec()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.services.session.state is not SessionState.SIGNED_OUT:
+            self.services.session.sign_out(reason="app_closed")
+        self.clipboard.clear_if_ours()
+        event.accept()

@@ -1,0 +1,1 @@
+"""Table models: one QAbstractTableModel subclass per kind of row."""

@@ -1,0 +1,121 @@
+"""The signed-in workspace: navigation on the left, one view at a time on the right.
+
+Items a role may not use are not shown (the services refuse them anyway). Every view
+here has `clear()`, called when the session locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QStackedWidget,
+    QWidget,
+)
+
+from ehrdesk.core.models import Role
+from ehrdesk.core.permissions import Action, allowed
+from ehrdesk.services.auth import SignedIn
+from ehrdesk.services.registry import Services
+from ehrdesk.ui.views.audit import AuditView
+from ehrdesk.ui.views.today import EmptyView, TodayView
+
+
+@dataclass(frozen=True)
+class Place:
+    key: str
+    label: str
+    action: Action | None  # None: every role
+
+
+PLACES = (
+    Place("today", "Today", None),
+    Place("schedule", "Schedule", None),
+    Place("clients", "Clients", None),
+    Place("audit", "Audit", Action.VIEW_AUDIT_LOG),
+    Place("backups", "Backups", Action.MANAGE_BACKUPS),
+    Place("settings", "Settings", None),
+)
+
+
+def greeting_for(hour: int) -> str:
+    return "Good morning" if hour < 12 else "Good afternoon" if hour < 18 else "Good evening"
+
+
+class Workspace(QWidget):
+    settings_requested = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.nav = QListWidget()
+        self.nav.setAccessibleName("Navigation")
+        em = self.fontMetrics().horizontalAdvance("M")
+        self.nav.setFixedWidth(11 * em)
+        self.stack = QStackedWidget()
+        self.today = TodayView()
+        self.audit = AuditView(services)
+        self.views: dict[str, QWidget] = {
+            "today": self.today,
+            "schedule": EmptyView(
+                "Schedule",
+                "Appointments for every clinician will be shown here, by day and by week.",
+            ),
+            "clients": EmptyView("Clients", "Client records will be listed and searched here."),
+            "audit": self.audit,
+            "backups": EmptyView(
+                "Backups", "Encrypted backups to a USB drive will be taken and checked here."
+            ),
+        }
+        for view in self.views.values():
+            self.stack.addWidget(view)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.nav.currentItemChanged.connect(self._go)
+
+    def show_for(self, signed: SignedIn) -> None:
+        self._fill_nav(signed.user.role)
+        now = self._services.clock.now().astimezone()
+        self.today.show_for(signed, greeting_for(now.hour))
+        self.nav.setCurrentRow(0)
+        self.nav.setFocus()
+
+    def _fill_nav(self, role: Role) -> None:
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        for place in PLACES:
+            if place.action is None or allowed(role, place.action):
+                item = QListWidgetItem(place.label)
+                item.setData(Qt.ItemDataRole.UserRole, place.key)
+                self.nav.addItem(item)
+        self.nav.blockSignals(False)
+
+    def visible_places(self) -> list[str]:
+        return [self.nav.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.nav.count())]
+
+    def _go(self, current: QListWidgetItem | None, previous: QListWidgetItem | None) -> None:
+        if current is None:
+            return
+        key = current.data(Qt.ItemDataRole.UserRole)
+        if key == "settings":
+            self.settings_requested.emit()
+            if previous is not None:
+                self.nav.blockSignals(True)
+                self.nav.setCurrentItem(previous)
+                self.nav.blockSignals(False)
+            return
+        view = self.views[key]
+        self.stack.setCurrentWidget(view)
+        if view is self.audit:
+            self.audit.refresh()
+
+    def clear(self) -> None:
+        """Called on lock: no view keeps anything it showed."""
+        for view in self.views.values():
+            view.clear()  # type: ignore[attr-defined]
+        self.nav.clear()
