@@ -6,20 +6,23 @@ below gets what it needs from here.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
 
-from ehrdesk import cli
+from ehrdesk import cli, crashlog
 from ehrdesk.security.workstation import SystemKeyring
 from ehrdesk.services.registry import Services
 
 DATA_DIR_ENV = "EHRDESK_DATA_DIR"
+#: The end-to-end tests' one setting: a short idle timeout in seconds, so a test can
+#: watch the app lock itself without waiting the shortest real timeout (one minute).
+TEST_IDLE_SETTING = "EHRDESK_TEST_IDLE_SECONDS"
+#: The start-up benchmark's setting: quit as soon as the first screen is shown.
+BENCH_STARTUP_SETTING = "EHRDESK_BENCH_QUIT_WHEN_SHOWN"
 
 
 def default_data_dir() -> Path:
@@ -29,21 +32,25 @@ def default_data_dir() -> Path:
     return platformdirs.user_data_path("ehrdesk", appauthor=False) / "practice"
 
 
-def log_path() -> Path:
-    return platformdirs.user_log_path("ehrdesk", appauthor=False) / "ehrdesk.log"
-
-
-def _log_crash() -> Path:
-    """Write the traceback (never shown to the person) to the log file."""
-    path = log_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    logging.basicConfig(filename=path, level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("ehrdesk").error("unexpected error\n%s", traceback.format_exc())
-    return path
+def demo_data_dir() -> Path:
+    return platformdirs.user_data_path("ehrdesk", appauthor=False) / "demo"
 
 
 def build_services(data_dir: Path) -> Services:
-    return Services.build(data_dir, keyring=SystemKeyring())
+    services = Services.build(data_dir, keyring=SystemKeyring())
+    override = os.environ.get(TEST_IDLE_SETTING, "")
+    if override.isdigit() and int(override) > 0:
+        services.session.idle_override_seconds = int(override)
+        services.session.set_idle_seconds(int(override))
+    return services
+
+
+def start_gui(services: Services) -> int:
+    """The desktop app; imported only here, so the command line never loads Qt."""
+    from ehrdesk.ui.application import run_gui  # noqa: PLC0415
+
+    quit_when_shown = os.environ.get(BENCH_STARTUP_SETTING) == "1"
+    return run_gui(services, demo_dir=demo_data_dir(), quit_when_shown=quit_when_shown)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,10 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             stdin=sys.stdin,
             stdout=sys.stdout,
             stderr=sys.stderr,
+            start_gui=start_gui,
+            demo_data_dir=demo_data_dir(),
         )
     except KeyboardInterrupt:
         return cli.REFUSED
-    except Exception:
-        where = _log_crash()
-        sys.stderr.write(f"ehrdesk: something went wrong; the details are in {where}.\n")
+    except Exception as error:
+        sys.stderr.write(f"ehrdesk: {crashlog.generic_message(crashlog.record(error))}\n")
         return cli.REFUSED

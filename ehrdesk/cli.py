@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from ehrdesk import __version__
 from ehrdesk.core.errors import InvalidInput, UserFacingError
 from ehrdesk.core.models import Role, UserEnrolment
-from ehrdesk.reports.emergency_kit import write_emergency_kit
+from ehrdesk.services import demo
 from ehrdesk.services.registry import Services
 from ehrdesk.services.vault import plan_new_vault
 
@@ -36,6 +36,7 @@ class Console:
     stdout: TextIO
     stderr: TextIO
     as_json: bool
+    start_gui: Callable[[Services], int] | None = None
     _lines: list[str] | None = None
 
     def line(self, index: int, what: str) -> str:
@@ -89,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         "recover", parents=[common], help="set a new password with the Emergency Kit"
     )
     recover.add_argument("--new-second-factor", action="store_true")
+
+    demo_command = commands.add_parser(
+        "demo", parents=[common], help="open a demo practice with published credentials"
+    )
+    demo_command.add_argument(
+        "--create-only", action="store_true", help="create it and print the credentials"
+    )
 
     user = commands.add_parser("user", parents=[common], help="manage users (owner)")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
@@ -148,6 +156,9 @@ def _init(services: Services, args: argparse.Namespace, console: Console) -> int
     # The kit is written first, from the plan: a vault never exists whose recovery
     # key was not saved. If creating the vault then fails, the kit is removed.
     plan = plan_new_vault()
+    # reportlab takes ~0.2 s to import: only the commands that print load it.
+    from ehrdesk.reports.emergency_kit import write_emergency_kit  # noqa: PLC0415
+
     write_emergency_kit(
         kit,
         practice_name=" ".join(args.practice.split()),
@@ -272,7 +283,29 @@ def _user(services: Services, args: argparse.Namespace, console: Console) -> int
     return OK
 
 
+def _demo(services: Services, args: argparse.Namespace, console: Console) -> int:
+    if not services.vaults.exists():
+        demo.create_demo_practice(services)
+    elif not services.vaults.load().demo:
+        raise InvalidInput("That folder holds a real practice, not the demo.")
+    console.result(
+        {
+            "data_dir": str(services.data_dir),
+            "usernames": [u.username for u in demo.USERS],
+            "password": demo.PASSWORD,
+            "totp_secret": demo.TOTP_SECRET,
+        },
+        f"Demo practice in {services.data_dir}\n"
+        f"Usernames: {', '.join(u.username for u in demo.USERS)}; password: {demo.PASSWORD}\n"
+        f"Second factor: the code on the sign-in screen (secret {demo.TOTP_SECRET}).",
+    )
+    if args.create_only or console.start_gui is None:
+        return OK
+    return console.start_gui(services)
+
+
 COMMANDS: dict[str, Callable[[Services, argparse.Namespace, Console], int]] = {
+    "demo": _demo,
     "init": _init,
     "check": _check,
     "recover": _recover,
@@ -288,15 +321,21 @@ def run(
     stdin: TextIO,
     stdout: TextIO,
     stderr: TextIO,
+    start_gui: Callable[[Services], int] | None = None,
+    demo_data_dir: Path | None = None,
 ) -> int:
+    """Run one command; with no command, start the desktop app (`start_gui`)."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits with 2 on a usage error
-    if args.command is None:
+    if args.command is None and start_gui is None:
         parser.print_help(stdout)
         return OK
-    console = Console(stdin, stdout, stderr, bool(args.json))
-    data_dir = (args.data_dir or default_data_dir).expanduser().absolute()
+    console = Console(stdin, stdout, stderr, bool(args.json), start_gui)
+    fallback = demo_data_dir if args.command == "demo" and demo_data_dir else default_data_dir
+    data_dir = (args.data_dir or fallback).expanduser().absolute()
     services = make_services(data_dir)
+    if args.command is None and start_gui is not None:
+        return start_gui(services)
     try:
         return COMMANDS[args.command](services, args, console)
     except UsageError as exc:

@@ -12,9 +12,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ehrdesk.core.models import AuditEvent, User
 from ehrdesk.storage.database import Connection
