@@ -15,9 +15,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QSizePolicy,
@@ -121,15 +122,24 @@ class MainWindow(QMainWindow):
         self._demo = vault.demo
         if vault.demo:
             self.sign_in.show_demo_credentials(self._demo_text())
+            self._demo_timer = QTimer(self)
+            self._demo_timer.timeout.connect(self._refresh_demo_code)
+            self._demo_timer.start(1000)
         self._show_sign_in()
 
     def _demo_text(self) -> str:
-        names = ", ".join(u.username for u in demo.USERS)
+        names = ", ".join(f"{u.username} ({u.role.label.lower()})" for u in demo.USERS)
+        code = demo.current_code(self.services)
         return (
-            f"Demo practice — usernames: {names}; password: {demo.PASSWORD}; "
-            f"code: {demo.current_code(self.services)} (it changes every 30 seconds; "
-            f"the secret is {demo.TOTP_SECRET})."
+            "DEMO practice: synthetic people only.\n"
+            f"Usernames: {names}\n"
+            f"Password: {demo.PASSWORD}\n"
+            f"Code now: {code[:3]} {code[3:]} (it changes every 30 seconds)"
         )
+
+    def _refresh_demo_code(self) -> None:
+        if self._demo and self.stack.currentWidget() is self.sign_in:
+            self.sign_in.show_demo_credentials(self._demo_text())
 
     def _show_page(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
@@ -149,9 +159,15 @@ class MainWindow(QMainWindow):
 
         wizard = SetupWizard(self.services, self.clipboard)
         wizard.setWindowFlags(Qt.WindowType.Widget)
+        wizard.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 52)
         wizard.practice_created.connect(self._practice_created)
         wizard.rejected.connect(self._show_start)
-        self._show_page(wizard)
+        page = QWidget()
+        row = QHBoxLayout(page)
+        row.addStretch(1)
+        row.addWidget(wizard, 3)
+        row.addStretch(1)
+        self._show_page(page)
 
     def _practice_created(self, username: str) -> None:
         self._show_sign_in()

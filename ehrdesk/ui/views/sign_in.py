@@ -123,6 +123,7 @@ class SignInView(QWidget):
         self.username.setFocus()
 
     def show_demo_credentials(self, text: str) -> None:
+        self._title.setText("Sign in to the DEMO practice")
         self._demo_hint.setText(text)
         self._demo_hint.show()
 
