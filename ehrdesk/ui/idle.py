@@ -8,7 +8,7 @@ signal on the session bus (Linux), and the application being suspended.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import SLOT, QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 
 from ehrdesk.services.session import Session, SessionState
@@ -67,4 +67,6 @@ class IdleWatcher(QObject):
         if not bus.isConnected():
             return
         for service, path, interface in _SCREENSAVERS:
-            bus.connect(service, path, interface, "ActiveChanged", self, b"1os_locked(bool)")
+            # The stubs want bytes; at run time only the str that SLOT() makes is accepted.
+            slot = SLOT("os_locked(bool)")
+            bus.connect(service, path, interface, "ActiveChanged", self, slot)  # type: ignore[call-overload]

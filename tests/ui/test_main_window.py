@@ -236,3 +236,15 @@ def test_closing_the_window_signs_out(window: MainWindow, practice: Practice, qt
     sign_in(window, practice, qtbot)
     window.close()
     assert window.services.session.state is SessionState.SIGNED_OUT
+
+
+def test_the_desktop_screen_lock_locks_ehrdesk(
+    window: MainWindow, practice: Practice, qtbot: QtBot
+) -> None:
+    sign_in(window, practice, qtbot)
+    window.idle.os_locked(False)
+    assert window.services.session.state is SessionState.SIGNED_IN
+    window.idle.os_locked(True)
+    assert window.services.session.state is SessionState.LOCKED
+    assert window.stack.currentWidget() is window.lock_screen
+    assert "Locked" in window.windowTitle()
