@@ -84,6 +84,11 @@ class MainWindow(QMainWindow):
         self.lock_action.triggered.connect(self.lock)
         self.toolbar.addAction(self.lock_action)
         self.addAction(self.lock_action)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
         self.resize(
             self.fontMetrics().horizontalAdvance("M") * 80, self.fontMetrics().height() * 40
         )
@@ -102,6 +107,8 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.user_label)
         toolbar.addWidget(spacer)
         settings = QAction("&Settings…", self)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings.setToolTip("Settings (Ctrl+,)")
         settings.triggered.connect(self.open_settings)
         toolbar.addAction(settings)
         self.addToolBar(toolbar)

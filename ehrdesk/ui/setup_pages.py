@@ -35,6 +35,7 @@ from ehrdesk.services.registry import Services
 from ehrdesk.services.vault import NewVaultPlan, validate_name, validate_username
 from ehrdesk.ui.clipboard import ClipboardGuard
 from ehrdesk.ui.widgets import PasswordField, QrCodeWidget
+from ehrdesk.ui.widgets.selectable import SELECTABLE
 
 __all__ = [
     "OwnerPage",
@@ -155,7 +156,7 @@ class PracticePage(SetupPage):
         )
 
         folder = paragraph(f"The practice's files will be kept in {services.data_dir}.", muted=True)
-        folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        folder.setTextInteractionFlags(SELECTABLE)
         self.blocked_label = paragraph(VaultExists.default_message)
         self.blocked_label.setAccessibleName("Setup cannot continue")
         self.blocked_label.hide()
@@ -315,7 +316,7 @@ class SecondFactorPage(SetupPage):
         self.qr = QrCodeWidget()
         self.secret_label = QLabel(grouped(plan.totp_secret))
         self.secret_label.setFont(monospace(1.1))
-        self.secret_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.secret_label.setTextInteractionFlags(SELECTABLE)
         self.secret_label.setAccessibleName("Key for the authenticator app")
         self.copy_button = button(
             "&Copy the key", "Copy the key for the authenticator app", enter_presses=False

@@ -54,6 +54,7 @@ from ehrdesk.ui.setup_pages import (
     paragraph,
 )
 from ehrdesk.ui.tasks import BackgroundTask, busy_cursor, run_in_background
+from ehrdesk.ui.widgets.selectable import SELECTABLE
 
 __all__ = [
     "EmergencyKitPage",
@@ -105,7 +106,7 @@ class RecoveryCodesPage(SetupPage):
         for index, code in enumerate(plan.recovery_codes):
             label = QLabel(code)
             label.setFont(monospace(1.15))
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setTextInteractionFlags(SELECTABLE)
             label.setAccessibleName(f"Recovery code {index + 1}")
             grid.addWidget(label, index % half, index // half, Qt.AlignmentFlag.AlignHCenter)
             self.code_labels.append(label)
@@ -157,7 +158,7 @@ class EmergencyKitPage(SetupPage):
         key_title = paragraph("Recovery key", muted=True)
         self.key_label = QLabel(plan.recovery_key)
         self.key_label.setFont(monospace(1.35))
-        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setTextInteractionFlags(SELECTABLE)
         self.key_label.setAccessibleName("Recovery key")
         self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         spacing = self.fontMetrics().lineSpacing()

@@ -248,3 +248,38 @@ def test_the_desktop_screen_lock_locks_ehrdesk(
     assert window.services.session.state is SessionState.LOCKED
     assert window.stack.currentWidget() is window.lock_screen
     assert "Locked" in window.windowTitle()
+
+
+def test_arrowing_through_navigation_never_opens_settings(
+    window: MainWindow, practice: Practice, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[bool] = []
+    monkeypatch.setattr(window.workspace, "settings_requested", _Recorder(opened))
+    sign_in(window, practice, qtbot)
+    nav = window.workspace.nav
+    for _ in range(nav.count()):
+        qtbot.keyClick(nav, Qt.Key.Key_Down)
+    assert nav.currentItem().text() == "Settings"
+    assert opened == []
+    nav.itemActivated.emit(nav.currentItem())
+    assert opened == [True]
+
+
+def test_locking_from_any_place_shows_the_lock_screen_at_once(
+    window: MainWindow, practice: Practice, qtbot: QtBot
+) -> None:
+    sign_in(window, practice, qtbot)
+    nav = window.workspace.nav
+    nav.setCurrentRow(window.workspace.visible_places().index("audit"))
+    nav.setCurrentRow(nav.count() - 1)  # Settings highlighted, nothing opened
+    window.lock()
+    assert window.stack.currentWidget() is window.lock_screen
+    assert window.workspace.audit.model.rowCount() == 0
+
+
+class _Recorder:
+    def __init__(self, seen: list[bool]) -> None:
+        self._seen = seen
+
+    def emit(self) -> None:
+        self._seen.append(True)

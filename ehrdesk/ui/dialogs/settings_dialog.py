@@ -37,6 +37,7 @@ from ehrdesk.ui.dialogs.change_password import ChangePasswordDialog
 from ehrdesk.ui.dialogs.second_factor import SecondFactorDialog
 from ehrdesk.ui.dialogs.users_panel import UsersPanel
 from ehrdesk.ui.errors import show_error
+from ehrdesk.ui.widgets.selectable import SELECTABLE
 
 MY_ACCOUNT = "My account"
 PRACTICE = "Practice"
@@ -51,7 +52,7 @@ def _plain_label(text: str = "", accessible_name: str = "") -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setTextInteractionFlags(SELECTABLE)
     if accessible_name:
         label.setAccessibleName(accessible_name)
     return label

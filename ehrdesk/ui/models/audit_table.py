@@ -44,9 +44,10 @@ class AuditTableModel(QAbstractTableModel):
         self._more = False
 
     def reload(self) -> None:
+        rows = self._fetch(None, PAGE)  # before the reset: a refusal leaves the model whole
         self.beginResetModel()
-        self._rows = self._fetch(None, PAGE)
-        self._more = len(self._rows) == PAGE
+        self._rows = rows
+        self._more = len(rows) == PAGE
         self.endResetModel()
 
     def clear(self) -> None:

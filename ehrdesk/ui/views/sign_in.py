@@ -7,7 +7,7 @@ account says who can unlock it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -25,6 +25,7 @@ from ehrdesk.services.registry import Services
 from ehrdesk.ui.errors import message_for
 from ehrdesk.ui.tasks import busy_cursor
 from ehrdesk.ui.widgets.card import Card, heading
+from ehrdesk.ui.widgets.selectable import SELECTABLE
 
 
 class SignInView(QWidget):
@@ -44,7 +45,7 @@ class SignInView(QWidget):
         card.body.addWidget(self._title)
         self._demo_hint = QLabel()
         self._demo_hint.setWordWrap(True)
-        self._demo_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._demo_hint.setTextInteractionFlags(SELECTABLE)
         self._demo_hint.setAccessibleName("Demo credentials")
         self._demo_hint.hide()
         card.body.addWidget(self._demo_hint)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ehrdesk.ui.widgets.card import Card, heading
+from ehrdesk.ui.widgets.selectable import SELECTABLE
 
 
 def _centre(card: QWidget, parent: QWidget) -> None:
@@ -42,7 +43,7 @@ class StartPage(QWidget):
         card.body.addWidget(intro)
         where = QLabel(f"Practice folder: {data_dir}")
         where.setWordWrap(True)
-        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        where.setTextInteractionFlags(SELECTABLE)
         where.setAccessibleName("Practice folder")
         card.body.addWidget(where)
         buttons = QHBoxLayout()
@@ -75,7 +76,7 @@ class VaultProblemPage(QWidget):
             "overwrite it. To use another folder, start ehrdesk with --data-dir."
         )
         text.setWordWrap(True)
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text.setTextInteractionFlags(SELECTABLE)
         text.setAccessibleName("Problem")
         card.body.addWidget(text)
         close = QPushButton("&Close ehrdesk")

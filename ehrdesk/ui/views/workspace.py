@@ -77,6 +77,8 @@ class Workspace(QWidget):
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.nav.currentItemChanged.connect(self._go)
+        self.nav.itemActivated.connect(self._activated)
+        self.nav.itemClicked.connect(self._activated)
 
     def show_for(self, signed: SignedIn) -> None:
         self._fill_nav(signed.user.role)
@@ -103,19 +105,21 @@ class Workspace(QWidget):
             return
         key = current.data(Qt.ItemDataRole.UserRole)
         if key == "settings":
-            self.settings_requested.emit()
-            if previous is not None:
-                self.nav.blockSignals(True)
-                self.nav.setCurrentItem(previous)
-                self.nav.blockSignals(False)
-            return
+            return  # opened on Enter or a click (itemActivated), not by arrowing past it
         view = self.views[key]
         self.stack.setCurrentWidget(view)
         if view is self.audit:
             self.audit.refresh()
 
+    def _activated(self, item: QListWidgetItem) -> None:
+        if item.data(Qt.ItemDataRole.UserRole) == "settings":
+            self.settings_requested.emit()
+
     def clear(self) -> None:
-        """Called on lock: no view keeps anything it showed."""
+        """Called on lock: no view keeps anything it showed. The navigation is
+        emptied with its signals blocked, so no view reloads from a locked session."""
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        self.nav.blockSignals(False)
         for view in self.views.values():
             view.clear()  # type: ignore[attr-defined]
-        self.nav.clear()
