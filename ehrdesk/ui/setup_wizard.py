@@ -169,6 +169,7 @@ class EmergencyKitPage(SetupPage):
 
         self.path_edit = QLineEdit(str(default_kit_path()))
         self.path_edit.setAccessibleName("Where to save the Emergency Kit")
+        self.path_edit.setCursorPosition(0)  # show where the folder starts, not its tail
         self.choose_button = button("C&hoose…", "Choose where to save the Emergency Kit")
         self.choose_button.clicked.connect(self._choose)
         path_label = QLabel("Save &to")
@@ -275,6 +276,7 @@ class EmergencyKitPage(SetupPage):
         self._saved_for = name
         self._saved_path = path
         self.path_edit.setText(str(path))
+        self.path_edit.setCursorPosition(0)
         self.open_button.setEnabled(True)
         self.status_label.setText(f"Saved to {path}. Print it now, or keep a copy somewhere safe.")
         self.completeChanged.emit()
