@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -22,7 +19,7 @@ from ehrdesk.core.models import User
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.errors import message_for
 from ehrdesk.ui.tasks import busy_cursor
-from ehrdesk.ui.widgets.card import Card, heading
+from ehrdesk.ui.widgets.card import Card, button, button_row, centre, heading, message_label
 
 
 class LockScreen(QWidget):
@@ -46,32 +43,12 @@ class LockScreen(QWidget):
         self.password.setAccessibleName("Password")
         self.password.returnPressed.connect(self._unlock)
         card.body.addWidget(self.password)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setObjectName("message")
-        self.message.setAccessibleName("Unlock message")
+        self.message = message_label("Unlock message")
         card.body.addWidget(self.message)
-        buttons = QHBoxLayout()
-        self.switch = QPushButton("S&witch user")
-        self.switch.setAccessibleName("Switch user")
-        self.switch.clicked.connect(self.switch_user)
-        self.unlock = QPushButton("&Unlock")
-        self.unlock.setAccessibleName("Unlock")
-        self.unlock.setDefault(True)
-        self.unlock.clicked.connect(self._unlock)
-        buttons.addWidget(self.switch)
-        buttons.addStretch(1)
-        buttons.addWidget(self.unlock)
-        card.body.addLayout(buttons)
-
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+        self.switch = button("S&witch user", "Switch user", self.switch_user.emit)
+        self.unlock = button("&Unlock", "Unlock", self._unlock)
+        card.body.addLayout(button_row(self.switch, self.unlock))
+        centre(card, self)
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(lambda: self.unlock.setEnabled(True))

@@ -10,12 +10,9 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -24,7 +21,7 @@ from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.errors import message_for
 from ehrdesk.ui.tasks import busy_cursor
-from ehrdesk.ui.widgets.card import Card, heading
+from ehrdesk.ui.widgets.card import Card, button, button_row, centre, heading, message_label
 from ehrdesk.ui.widgets.selectable import SELECTABLE
 
 
@@ -77,36 +74,16 @@ class SignInView(QWidget):
         form2.addRow("&Code", self.code)
         self._steps.addWidget(second)
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Sign-in message")
-        self.message.setObjectName("message")
+        self.message = message_label("Sign-in message")
         card.body.addWidget(self.message)
-
-        buttons = QHBoxLayout()
-        self.back = QPushButton("&Back")
-        self.back.setAccessibleName("Back")
-        self.back.clicked.connect(self._back)
-        self.next = QPushButton("&Next")
-        self.next.setAccessibleName("Next")
-        self.next.setDefault(True)
-        self.next.clicked.connect(self._advance)
-        buttons.addWidget(self.back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.next)
-        card.body.addLayout(buttons)
+        self.back = button("&Back", "Back", self._back)
+        self.next = button("&Next", "Next", self._advance)
+        card.body.addLayout(button_row(self.back, self.next))
 
         for field in (self.username, self.password, self.code):
             field.returnPressed.connect(self._advance)
 
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+        centre(card, self)
         self._switching = False
         self.reset()
 

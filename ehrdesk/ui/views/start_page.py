@@ -9,21 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
-from ehrdesk.ui.widgets.card import Card, heading
+from ehrdesk.ui.widgets.card import Card, button, button_row, centre, heading
 from ehrdesk.ui.widgets.selectable import SELECTABLE
-
-
-def _centre(card: QWidget, parent: QWidget) -> None:
-    outer = QVBoxLayout(parent)
-    outer.addStretch(1)
-    row = QHBoxLayout()
-    row.addStretch(1)
-    row.addWidget(card)
-    row.addStretch(1)
-    outer.addLayout(row)
-    outer.addStretch(2)
 
 
 class StartPage(QWidget):
@@ -46,19 +35,10 @@ class StartPage(QWidget):
         where.setTextInteractionFlags(SELECTABLE)
         where.setAccessibleName("Practice folder")
         card.body.addWidget(where)
-        buttons = QHBoxLayout()
-        self.demo = QPushButton("Try the &demo")
-        self.demo.setAccessibleName("Try the demo")
-        self.demo.clicked.connect(self.try_demo)
-        self.start = QPushButton("&Set up my practice")
-        self.start.setAccessibleName("Set up my practice")
-        self.start.setDefault(True)
-        self.start.clicked.connect(self.set_up)
-        buttons.addWidget(self.demo)
-        buttons.addStretch(1)
-        buttons.addWidget(self.start)
-        card.body.addLayout(buttons)
-        _centre(card, self)
+        self.demo = button("Try the &demo", "Try the demo", self.try_demo.emit)
+        self.start = button("&Set up my practice", "Set up my practice", self.set_up.emit)
+        card.body.addLayout(button_row(self.demo, self.start))
+        centre(card, self)
 
     def showEvent(self, event: object) -> None:
         self.start.setFocus()
@@ -79,11 +59,6 @@ class VaultProblemPage(QWidget):
         text.setTextInteractionFlags(SELECTABLE)
         text.setAccessibleName("Problem")
         card.body.addWidget(text)
-        close = QPushButton("&Close ehrdesk")
-        close.setAccessibleName("Close ehrdesk")
-        close.clicked.connect(self.quit_requested)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(close)
-        card.body.addLayout(row)
-        _centre(card, self)
+        close = button("&Close ehrdesk", "Close ehrdesk", self.quit_requested.emit)
+        card.body.addLayout(button_row(None, close))
+        centre(card, self)

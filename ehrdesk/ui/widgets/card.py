@@ -1,8 +1,18 @@
-"""A calm centred panel for the sign-in, lock and start screens."""
+"""A calm centred panel for the sign-in, lock and start screens, and its parts."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 class Card(QFrame):
@@ -28,3 +38,42 @@ def heading(text: str, *, scale: float = 1.5) -> QLabel:
     label.setFont(font)
     label.setWordWrap(True)
     return label
+
+
+def button(text: str, accessible_name: str, on_click: Callable[[], object]) -> QPushButton:
+    push = QPushButton(text)
+    push.setAccessibleName(accessible_name)
+    push.clicked.connect(on_click)
+    return push
+
+
+def message_label(accessible_name: str) -> QLabel:
+    """The one line where a page says what went wrong (styled as #message)."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setObjectName("message")
+    label.setAccessibleName(accessible_name)
+    return label
+
+
+def button_row(left: QPushButton | None, right: QPushButton) -> QHBoxLayout:
+    """A secondary action on the left, the default one on the right."""
+    row = QHBoxLayout()
+    if left is not None:
+        row.addWidget(left)
+    row.addStretch(1)
+    right.setDefault(True)
+    row.addWidget(right)
+    return row
+
+
+def centre(card: QWidget, page: QWidget) -> None:
+    """Put `card` in the middle of `page`, a little above centre."""
+    outer = QVBoxLayout(page)
+    outer.addStretch(1)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(card)
+    row.addStretch(1)
+    outer.addLayout(row)
+    outer.addStretch(2)
