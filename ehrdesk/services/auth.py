@@ -73,12 +73,19 @@ class Auth:
     # Throttle --------------------------------------------------------------------
 
     def throttle_status(self, username: str) -> ThrottleStatus:
+        return self.throttle_statuses([username])[username]
+
+    def throttle_statuses(self, usernames: list[str]) -> dict[str, ThrottleStatus]:
+        """Each account's throttle, reading vault.json once."""
         vault = self._vaults.load()
-        entry = vault.throttle.get(keyslots.user_tag(vault.tag_key, username), ThrottleEntry())
-        wait = throttle.retry_after(
-            entry.failures, _parse(entry.last_failure_at), self._clock.now()
-        )
-        return ThrottleStatus(entry.failures, entry.locked, wait)
+        now = self._clock.now()
+        statuses = {}
+        for username in usernames:
+            tag = keyslots.user_tag(vault.tag_key, username)
+            entry = vault.throttle.get(tag, ThrottleEntry())
+            wait = throttle.retry_after(entry.failures, _parse(entry.last_failure_at), now)
+            statuses[username] = ThrottleStatus(entry.failures, entry.locked, wait)
+        return statuses
 
     def _check_throttle(self, vault: VaultFile, tag: str) -> None:
         entry = vault.throttle.get(tag, ThrottleEntry())
@@ -186,12 +193,19 @@ class Auth:
         by_tag = {
             keyslots.user_tag(vault.tag_key, u.username): u for u in UserRepository(conn).all()
         }
-        already = {
-            str(r[0])
-            for r in conn.execute(
-                "SELECT object_id FROM audit_event WHERE object_type = 'sign_in_attempt'"
+        pending = [f.kind for f in vault.pending_failures]
+        already: set[str] = set()
+        for start in range(0, len(pending), 500):  # only the ids waiting, through the index
+            chunk = pending[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            already.update(
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT object_id FROM audit_event "  # noqa: S608 - placeholders only
+                    f"WHERE object_type = 'sign_in_attempt' AND object_id IN ({marks})",
+                    chunk,
+                )
             )
-        }
         return [
             (f, by_tag.get(f.user_tag)) for f in vault.pending_failures if f.kind not in already
         ]

@@ -37,7 +37,8 @@ class UserAdmin:
     @requires(Action.VIEW_USERS)
     def list_users(self) -> list[tuple[User, ThrottleStatus]]:
         users = UserRepository(self._session.database.conn).all()
-        return [(u, self._auth.throttle_status(u.username)) for u in users]
+        statuses = self._auth.throttle_statuses([u.username for u in users])
+        return [(u, statuses[u.username]) for u in users]
 
     @requires(Action.MANAGE_USERS)
     def add_user(
