@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-import segno
 from reportlab.graphics.shapes import Drawing, Line, Rect
 from reportlab.graphics.shapes import Path as VectorPath
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -33,6 +32,7 @@ from ehrdesk.reports.layout import (
     paragraph_styles,
     render_document,
 )
+from ehrdesk.reports.qr import QUIET_ZONE, dark_runs, qr_matrix
 from ehrdesk.storage.atomic import write_atomically
 
 __all__ = ["render_emergency_kit", "write_emergency_kit"]
@@ -67,29 +67,20 @@ def _long_date(moment: datetime) -> str:
 
 def _qr_code(text: str, size: float) -> Drawing:
     """`text` as a vector QR code `size` points square, quiet zone included."""
-    qr = segno.make_qr(text, error="m", boost_error=True)
-    rows = [[bool(module) for module in row] for row in qr.matrix_iter(scale=1, border=4)]
-    module = size / len(rows)
+    matrix = qr_matrix(text)
+    module = size / (len(matrix) + 2 * QUIET_ZONE)
     drawing = Drawing(size, size)
     drawing.add(Rect(0, 0, size, size, fillColor=Palette.WHITE, strokeColor=None))
     # One path for every dark run, filled at once, so no hairline seams between modules.
     dark = VectorPath(fillColor=Palette.BLACK, strokeColor=None, strokeWidth=0)
-    for r, row in enumerate(rows):
-        y = size - (r + 1) * module
-        c = 0
-        while c < len(row):
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < len(row) and row[c]:
-                c += 1
-            x0, x1 = start * module, c * module
-            dark.moveTo(x0, y)
-            dark.lineTo(x1, y)
-            dark.lineTo(x1, y + module)
-            dark.lineTo(x0, y + module)
-            dark.closePath()
+    for r, first, after in dark_runs(matrix):
+        y = size - (r + QUIET_ZONE + 1) * module
+        x0, x1 = (first + QUIET_ZONE) * module, (after + QUIET_ZONE) * module
+        dark.moveTo(x0, y)
+        dark.lineTo(x1, y)
+        dark.lineTo(x1, y + module)
+        dark.lineTo(x0, y + module)
+        dark.closePath()
     drawing.add(dark)
     return drawing
 

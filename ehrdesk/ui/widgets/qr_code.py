@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 
-import segno
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ehrdesk.reports.qr import QUIET_ZONE, dark_runs, qr_matrix
+
 __all__ = ["QrCodeWidget"]
 
-QUIET_ZONE = 4  # modules of light border that the QR standard asks for
 _DARK = QColor(0, 0, 0)
 _LIGHT = QColor(255, 255, 255)
 _PREFERRED_SIDE = 220
@@ -38,11 +38,7 @@ class QrCodeWidget(QWidget):
     def set_data(self, text: str) -> None:
         """Encode `text` (medium error correction; never a Micro QR, which phones
         do not read) and repaint. An empty text clears the code."""
-        if text:
-            code = segno.make(text, error="m", micro=False)
-            self._matrix = [[bool(module) for module in row] for row in code.matrix]
-        else:
-            self._matrix = []
+        self._matrix = qr_matrix(text) if text else []
         self.update()
 
     def module_count(self) -> int:
@@ -87,18 +83,9 @@ class QrCodeWidget(QWidget):
             painter.fillRect(rect, _LIGHT)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(_DARK)
-            for r, row in enumerate(self._matrix):
+            for r, first, after in dark_runs(self._matrix):
+                x = rect.x() + (first + QUIET_ZONE) * module
                 y = rect.y() + (r + QUIET_ZONE) * module
-                c = 0
-                while c < len(row):
-                    if not row[c]:
-                        c += 1
-                        continue
-                    start = c
-                    while c < len(row) and row[c]:
-                        c += 1
-                    # One rectangle per run of dark modules: no seams between them.
-                    x = rect.x() + (start + QUIET_ZONE) * module
-                    painter.drawRect(QRectF(x, y, (c - start) * module, module))
+                painter.drawRect(QRectF(x, y, (after - first) * module, module))
         finally:
             painter.end()
