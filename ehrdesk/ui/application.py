@@ -13,6 +13,7 @@ from ehrdesk import APP_ID, __version__
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.clipboard import ClipboardGuard
 from ehrdesk.ui.main_window import MainWindow
+from ehrdesk.ui.resources import app_icon
 from ehrdesk.ui.style import STYLE_SHEET
 
 
@@ -24,13 +25,19 @@ def make_application(argv: list[str] | None = None) -> QApplication:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     app = QApplication(argv if argv is not None else sys.argv[:1])
+    give_identity(app)
+    return app
+
+
+def give_identity(app: QApplication) -> None:
+    """Name, version, desktop file, icon and style: what the desktop and Qt show."""
     app.setApplicationName("ehrdesk")
     app.setApplicationDisplayName("ehrdesk")
     app.setApplicationVersion(__version__)
     app.setOrganizationDomain("ehrdesk.org")
     app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
     app.setStyleSheet(STYLE_SHEET)
-    return app
 
 
 def run_gui(

@@ -84,6 +84,13 @@ class MainWindow(QMainWindow):
         self.lock_action.triggered.connect(self.lock)
         self.toolbar.addAction(self.lock_action)
         self.addAction(self.lock_action)
+        self.about_action = QAction("&About ehrdesk", self)
+        self.about_action.setShortcut(QKeySequence.StandardKey.HelpContents)  # F1
+        self.about_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.about_action.setToolTip("About ehrdesk: versions and the practice folder (F1)")
+        self.about_action.triggered.connect(self.open_about)
+        self.toolbar.addAction(self.about_action)
+        self.addAction(self.about_action)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -269,6 +276,12 @@ class MainWindow(QMainWindow):
         if self.services.session.state is not SessionState.SIGNED_IN:
             return
         SettingsDialog(self.services, self.clipboard, self).exec()
+
+    def open_about(self) -> None:
+        """Versions and the practice folder; open on every page, signed in or not."""
+        from ehrdesk.ui.dialogs.about import AboutDialog  # noqa: PLC0415 - rarely opened
+
+        AboutDialog(self, data_dir=self.services.data_dir, events=self.services.events).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.services.session.state is not SessionState.SIGNED_OUT:

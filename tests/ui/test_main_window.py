@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
@@ -283,3 +283,41 @@ class _Recorder:
 
     def emit(self) -> None:
         self._seen.append(True)
+
+
+def test_f1_opens_about_on_the_sign_in_page_before_anyone_signs_in(
+    window: MainWindow, practice: Practice, qtbot: QtBot
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from ehrdesk import __version__
+    from ehrdesk.ui.dialogs.about import AboutDialog
+
+    seen: list[str] = []
+
+    def read_and_close() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, AboutDialog)
+        seen.append(dialog.text())
+        dialog.reject()
+
+    QTimer.singleShot(0, read_and_close)
+    qtbot.keyClick(window.sign_in.username, Qt.Key.Key_F1)
+
+    assert seen, "F1 opened no About dialog"
+    assert f"Version {__version__}" in seen[0]
+    assert f"Practice folder: {practice.services.data_dir}" in seen[0]
+    assert window.stack.currentWidget() is window.sign_in  # nothing else changed
+
+
+def test_the_application_carries_its_identity_and_icon(qapp, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    from ehrdesk import APP_ID
+    from ehrdesk.ui.application import give_identity
+
+    style_before = qapp.styleSheet()
+    give_identity(qapp)
+    qapp.setStyleSheet(style_before)  # the other tests' widgets keep their look
+
+    assert qapp.desktopFileName() == APP_ID
+    assert not qapp.windowIcon().isNull()
+    assert 48 in {s.width() for s in qapp.windowIcon().availableSizes()}
