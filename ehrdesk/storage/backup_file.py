@@ -441,11 +441,13 @@ def open_backup(
                     failure = reader.failure or writer.failure
                     if failure is not None:
                         raise failure from None
-                    if not isinstance(error, pyrage.DecryptError):
-                        raise
-                    if str(error) == _AGE_NO_MATCH:
+                    if isinstance(error, pyrage.DecryptError) and str(error) == _AGE_NO_MATCH:
                         raise NoMatchingIdentity from None
-                    raise BackupDamaged from None
+                    # A bad header is a DecryptError; a bad or cut-off payload chunk
+                    # surfaces from age's stream reader as an OSError of its own.
+                    if isinstance(error, pyrage.DecryptError | OSError):
+                        raise BackupDamaged from None
+                    raise
         manifest = writer.manifest
         if manifest is None or writer.snapshot_written != manifest.snapshot_bytes:
             raise BackupDamaged
