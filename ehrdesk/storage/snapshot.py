@@ -173,8 +173,8 @@ def _export(
         _fsync_path(target)
     except sqlcipher3.OperationalError as error:
         _remove(target)
-        if cancel.cancelled:
-            raise UserCancelled from None
+        if cancel.cancelled or "interrupt" in str(error).lower():
+            raise UserCancelled from None  # the token, or Ctrl+C inside the handler
         raise _storage_error(error) from None
     except BaseException:
         _remove(target)
