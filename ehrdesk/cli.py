@@ -343,8 +343,7 @@ def _backup(services: Services, args: argparse.Namespace, console: Console) -> i
             "seconds": round(result.seconds, 2),
         },
         f"Backed up to {result.path} ({_megabytes(result.record.size)}); read back and "
-        "verified."
-        + (f" Removed {len(result.removed)} older backups." if result.removed else ""),
+        "verified." + (f" Removed {len(result.removed)} older backups." if result.removed else ""),
     )
     return OK
 
