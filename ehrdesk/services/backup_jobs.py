@@ -36,6 +36,7 @@ from ehrdesk.core.errors import (
     BackupTargetUnavailable,
     NotFound,
     UserCancelled,
+    VaultDamaged,
 )
 from ehrdesk.core.models import User
 from ehrdesk.core.progress import CancelToken, Progress, no_progress
@@ -44,7 +45,7 @@ from ehrdesk.security.subkeys import audit_key
 from ehrdesk.security.workstation import WorkstationKeyring
 from ehrdesk.services.backup_verify import (
     VerifiedBackup,
-    check_database,
+    open_checked,
     read_and_verify,
     remove_stale_work_folders,
 )
@@ -339,19 +340,21 @@ class DrillJob:
                 assert verified.snapshot is not None
                 restored = work / "restored.ehrdb"
                 manifest = verified.manifest
-                copy_rekeyed(
-                    verified.snapshot,
-                    manifest.snapshot_key,
-                    restored,
-                    ctx.db_key,
-                    cancel=cancel,
-                    progress=progress,
-                )
-                db = Database.open(restored, ctx.db_key)
                 try:
-                    check_database(db, manifest, ctx.db_key, cancel=cancel, progress=progress)
-                finally:
-                    db.close()
+                    copy_rekeyed(
+                        verified.snapshot,
+                        manifest.snapshot_key,
+                        restored,
+                        ctx.db_key,
+                        cancel=cancel,
+                        progress=progress,
+                    )
+                except VaultDamaged:  # the snapshot does not open as SQLCipher
+                    raise BackupDamaged from None
+                db, _, _ = open_checked(
+                    restored, ctx.db_key, manifest, ctx.db_key, cancel=cancel, progress=progress
+                )
+                db.close()
         except UserCancelled:
             raise
         except BackupError as error:

@@ -128,12 +128,19 @@ def read_and_verify(
     cancel: CancelToken,
     progress: Progress,
 ) -> tuple[VerifiedBackup, bytes]:
-    """Decrypt the backup into `workdir` and run every check. Returns what it holds and
-    the practice's database key (from `database_key`, which may refuse the manifest:
-    another practice, a slot that does not open)."""
+    """Decrypt the backup into `workdir` and check it. Returns what it holds and the
+    practice's database key (from `database_key`, which may refuse the manifest:
+    another practice, a slot that does not open).
+
+    With `keep_snapshot` the caller gets the snapshot and runs `check_database` itself
+    on the copy it makes from it (restore, drill): the checks then judge what is put in
+    place, and a large backup is not checked twice. Age's authentication and the
+    manifest's SHA-256 have already proved the snapshot is the one that was written,
+    and it was checked in full when it was read back at backup time."""
     opened = open_backup(
         path, identities, workdir / SNAPSHOT_NAME, cancel=cancel, progress=progress
     )
+    name, events = "", 0
     try:
         manifest = opened.manifest
         if manifest.schema_version > runner.LATEST_VERSION:
@@ -141,15 +148,8 @@ def read_and_verify(
         if manifest.vault.get("vault_id") != manifest.vault_id:
             raise BackupDamaged
         db_key = database_key(manifest)
-        try:
-            db = Database.open(opened.snapshot, manifest.snapshot_key)
-        except VaultDamaged:
-            raise BackupDamaged from None
-        try:
-            events = check_database(db, manifest, db_key, cancel=cancel, progress=progress)
-            name = SettingsRepository(db.conn).get("practice_name", "")
-        finally:
-            db.close()
+        if not keep_snapshot:
+            name, events = _check_snapshot(opened.snapshot, manifest, db_key, cancel, progress)
     except BaseException:
         opened.snapshot.unlink(missing_ok=True)
         raise
@@ -157,10 +157,44 @@ def read_and_verify(
         opened.snapshot.unlink(missing_ok=True)
     verified = VerifiedBackup(
         manifest,
-        str(name),
+        name,
         events,
         opened.snapshot if keep_snapshot else None,
         opened.file_sha256,
         opened.file_size,
     )
     return verified, db_key
+
+
+def open_checked(
+    path: Path,
+    key: bytes,
+    manifest: Manifest,
+    db_key: bytes,
+    *,
+    cancel: CancelToken,
+    progress: Progress,
+) -> tuple[Database, str, int]:
+    """Open a snapshot or a restored copy and run every check on it; returns it open,
+    with the practice's name and the audit events checked."""
+    try:
+        db = Database.open(path, key)
+    except VaultDamaged:
+        raise BackupDamaged from None
+    try:
+        events = check_database(db, manifest, db_key, cancel=cancel, progress=progress)
+        name = str(SettingsRepository(db.conn).get("practice_name", ""))
+    except BaseException:
+        db.close()
+        raise
+    return db, name, events
+
+
+def _check_snapshot(
+    snapshot: Path, manifest: Manifest, db_key: bytes, cancel: CancelToken, progress: Progress
+) -> tuple[str, int]:
+    db, name, events = open_checked(
+        snapshot, manifest.snapshot_key, manifest, db_key, cancel=cancel, progress=progress
+    )
+    db.close()
+    return name, events

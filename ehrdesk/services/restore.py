@@ -17,6 +17,7 @@ passwords they had when the backup was taken.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -50,13 +51,12 @@ from ehrdesk.security.subkeys import audit_key
 from ehrdesk.security.workstation import WorkstationKeyring
 from ehrdesk.services.backup_verify import (
     VerifiedBackup,
-    check_database,
+    open_checked,
     read_and_verify,
     work_folder,
 )
 from ehrdesk.storage.audit import AuditLog
 from ehrdesk.storage.backup_file import Manifest, NoMatchingIdentity
-from ehrdesk.storage.database import Database
 from ehrdesk.storage.snapshot import copy_rekeyed
 from ehrdesk.storage.users import SettingsRepository
 from ehrdesk.storage.vault_file import DATABASE_FILE, VaultFile, VaultStore
@@ -141,20 +141,23 @@ def prepare(
         raise KeyringUnavailable
     assert verified.snapshot is not None
     restored = workdir / DATABASE_FILE
-    copy_rekeyed(
-        verified.snapshot,
-        manifest.snapshot_key,
-        restored,
-        db_key,
-        cancel=cancel,
-        progress=progress,
-    )
-    verified.snapshot.unlink(missing_ok=True)
-    db = Database.open(restored, db_key)
     try:
-        # The copy is checked like the backup was: what is put in place is what was
-        # verified, not merely what was decrypted.
-        check_database(db, manifest, db_key, cancel=cancel, progress=progress)
+        copy_rekeyed(
+            verified.snapshot,
+            manifest.snapshot_key,
+            restored,
+            db_key,
+            cancel=cancel,
+            progress=progress,
+        )
+    except VaultDamaged:  # the snapshot does not open as SQLCipher
+        raise BackupDamaged from None
+    verified.snapshot.unlink(missing_ok=True)
+    # Every check runs on the copy that will be put in place (see read_and_verify).
+    db, name, events = open_checked(
+        restored, db_key, manifest, db_key, cancel=cancel, progress=progress
+    )
+    try:
         cancel.raise_if_cancelled()
         stored = SettingsRepository(db.conn).get("workstation_secret")
         with db.transaction() as conn:
@@ -169,6 +172,7 @@ def prepare(
         db.checkpoint()
     finally:
         db.close()
+    verified = dataclasses.replace(verified, practice_name=name, audit_events=events)
     secret = bytes.fromhex(stored) if isinstance(stored, str) else None
     if vault.workstation_binding and secret is None:
         raise BackupDamaged
