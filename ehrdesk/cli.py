@@ -1,9 +1,11 @@
 """The command line: thin over the services (DESIGN §6).
 
 Credentials come from standard input: the password on the first line, the TOTP or
-recovery code on the second, and a new user's password on the third. Exit codes: 0
-success, 1 refused, 2 usage. Errors are one sentence on stderr; never a traceback,
-never client data.
+recovery code on the second, and a new user's password on the third. The recovery key
+for `verify-backup` and `restore` may be given with --recovery-key, but is better
+given on the first line of standard input: arguments are visible to every account on
+the computer (`ps`). Exit codes: 0 success, 1 refused, 2 usage. Errors are one
+sentence on stderr; never a traceback, never client data.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ class Console:
         self.stdout.write(json.dumps(data, indent=None) + "\n" if self.as_json else text + "\n")
 
 
+_KEY_HELP = (
+    "the recovery key from the Emergency Kit; without it, it is read from the first line "
+    "of standard input (safer: arguments can be seen by other accounts)"
+)
+
+
 def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> argparse.ArgumentParser:
     """The global options, accepted before or after the command. Below the top level
     they default to SUPPRESS, so `ehrdesk --user olive check` keeps the user."""
@@ -90,6 +98,37 @@ def build_parser() -> argparse.ArgumentParser:
         "recover", parents=[common], help="set a new password with the Emergency Kit"
     )
     recover.add_argument("--new-second-factor", action="store_true")
+
+    backup = commands.add_parser(
+        "backup", parents=[common], help="take one verified backup into a folder (owner)"
+    )
+    backup.add_argument(
+        "--to", required=True, type=Path, metavar="DIR", help="where to write it (a USB drive)"
+    )
+
+    verify = commands.add_parser(
+        "verify-backup",
+        parents=[common],
+        help="decrypt a backup and check it in full; changes nothing",
+        description="With --user, the owner signs in (password and code on standard "
+        "input) and the check is recorded; otherwise the recovery key opens the backup.",
+    )
+    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument("--recovery-key", metavar="KEY", help=_KEY_HELP)
+
+    restore = commands.add_parser(
+        "restore",
+        parents=[common],
+        help="restore a backup into a new data folder",
+        description="Restores FILE into --data-dir, which must hold no practice. With "
+        "--replace, the owner (--user, signing in) restores over the practice there "
+        "instead, and a safety copy of it is kept until the restored one is opened.",
+    )
+    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument("--recovery-key", metavar="KEY", help=_KEY_HELP)
+    restore.add_argument(
+        "--replace", action="store_true", help="restore over the practice in --data-dir (owner)"
+    )
 
     demo_command = commands.add_parser(
         "demo", parents=[common], help="open a demo practice with published credentials"
@@ -283,6 +322,85 @@ def _user(services: Services, args: argparse.Namespace, console: Console) -> int
     return OK
 
 
+def _recovery_key(args: argparse.Namespace, console: Console) -> str:
+    return str(args.recovery_key or console.line(0, "recovery key"))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _backup(services: Services, args: argparse.Namespace, console: Console) -> int:
+    _sign_in(services, args, console)
+    result = services.backups.backup_job(args.to).run()
+    console.result(
+        {
+            "path": str(result.path),
+            "size": result.record.size,
+            "sha256": result.record.sha256,
+            "verified": True,
+            "removed": [str(p) for p in result.removed],
+            "seconds": round(result.seconds, 2),
+        },
+        f"Backed up to {result.path} ({_megabytes(result.record.size)}); read back and "
+        "verified." + (f" Removed {len(result.removed)} older backups." if result.removed else ""),
+    )
+    return OK
+
+
+def _verify_backup(services: Services, args: argparse.Namespace, console: Console) -> int:
+    if args.user:
+        _sign_in(services, args, console)
+        verified = services.backups.verify_job(args.file).run().backup
+    else:
+        verified = services.restorer.verify(args.file, _recovery_key(args, console))
+    manifest = verified.manifest
+    taken = manifest.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    console.result(
+        {
+            "ok": True,
+            "practice": verified.practice_name,
+            "created_at": manifest.created_at.isoformat(),
+            "app_version": manifest.app_version,
+            "schema_version": manifest.schema_version,
+            "row_counts": manifest.row_counts,
+            "audit_events": verified.audit_events,
+        },
+        f"The backup is sound: {verified.practice_name}, taken {taken}, "
+        f"{sum(manifest.row_counts.values())} rows in {len(manifest.row_counts)} tables, "
+        f"{verified.audit_events} audit events verified.",
+    )
+    return OK
+
+
+def _restore(services: Services, args: argparse.Namespace, console: Console) -> int:
+    if args.replace:
+        if args.recovery_key:
+            raise UsageError("--replace signs in as the owner; it takes no recovery key.")
+        _sign_in(services, args, console)
+        prepared = services.backups.restore_over_job(args.file).run()
+        safety = services.backups.finish_restore_over(prepared)
+        console.result(
+            {"data_dir": str(services.data_dir), "safety_copy": str(safety)},
+            f"Restored {prepared.practice_name} over the practice in {services.data_dir}. "
+            f"The practice as it was is kept in {safety} until someone next signs in.",
+        )
+        return OK
+    restored = services.restorer.restore(args.file, _recovery_key(args, console))
+    console.result(
+        {
+            "data_dir": str(restored.data_dir),
+            "vault_id": restored.vault_id,
+            "practice": restored.practice_name,
+            "workstation_bound": restored.workstation_bound,
+        },
+        f"Restored {restored.practice_name} into {restored.data_dir}. Sign in with the "
+        "passwords you had when the backup was taken."
+        + (" It is bound to this computer's keyring." if restored.workstation_bound else ""),
+    )
+    return OK
+
+
 def _demo(services: Services, args: argparse.Namespace, console: Console) -> int:
     if not services.vaults.exists():
         demo.create_demo_practice(services)
@@ -310,6 +428,9 @@ COMMANDS: dict[str, Callable[[Services, argparse.Namespace, Console], int]] = {
     "check": _check,
     "recover": _recover,
     "user": _user,
+    "backup": _backup,
+    "verify-backup": _verify_backup,
+    "restore": _restore,
 }
 
 

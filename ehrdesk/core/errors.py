@@ -13,13 +13,20 @@
         ├── NotFound               the thing asked for does not exist
         ├── ConcurrentEditError    someone else saved this record first
         ├── AuditChainBroken       the audit log fails verification at `first_bad_seq`
-        └── VaultError             the vault on disk cannot be used as it is
-            ├── VaultNotFound      no vault in this data folder
-            ├── VaultExists        a vault is already there; setup never overwrites it
-            ├── VaultDamaged       unreadable, tampered with, or not ours
-            ├── VaultTooNew        made by a newer ehrdesk than this one
-            ├── KeyringUnavailable the OS keyring cannot be reached or is locked
-            └── WorkstationSecretMissing  a bound vault whose keyring secret is gone
+        ├── VaultError             the vault on disk cannot be used as it is
+        │   ├── VaultNotFound      no vault in this data folder
+        │   ├── VaultExists        a vault is already there; setup never overwrites it
+        │   ├── VaultDamaged       unreadable, tampered with, or not ours
+        │   ├── VaultTooNew        made by a newer ehrdesk than this one
+        │   ├── KeyringUnavailable the OS keyring cannot be reached or is locked
+        │   └── WorkstationSecretMissing  a bound vault whose keyring secret is gone
+        └── BackupError            a backup cannot be taken, read or restored
+            ├── BackupDamaged      flipped bytes or a cut-off file: the backup is unusable
+            ├── BackupKeyWrong     the recovery key typed does not open this backup
+            ├── BackupOfAnotherPractice  a sound backup, but of a different practice
+            ├── BackupTooNew       made by a newer ehrdesk than this one
+            ├── BackupTargetFull   not enough free space on the drive; nothing written
+            └── BackupTargetUnavailable  the folder or drive cannot be written or read
 
 Every message is written for the person in front of the screen and never contains
 client data, usernames typed at a sign-in prompt, or secrets. Anything that is not an
@@ -146,3 +153,55 @@ class WorkstationSecretMissing(VaultError):
         "Open it once with the recovery key from the Emergency Kit to bind it to this "
         "workstation."
     )
+
+
+class BackupError(UserFacingError):
+    default_message = "That backup cannot be used."
+
+
+class BackupDamaged(BackupError):
+    default_message = (
+        "This backup is damaged or incomplete and cannot be used; nothing was changed. "
+        "Please try another backup."
+    )
+
+
+class BackupKeyWrong(BackupError):
+    default_message = (
+        "That recovery key does not open this backup. Check that it is the key on the "
+        "Emergency Kit of the practice the backup was taken from."
+    )
+
+
+class BackupOfAnotherPractice(BackupError):
+    default_message = (
+        "This backup is of another practice, not the one in this data folder; nothing was changed."
+    )
+
+
+class BackupTooNew(BackupError):
+    default_message = (
+        "This backup was made by a newer version of ehrdesk. Please update ehrdesk to use it."
+    )
+
+
+class BackupTargetFull(BackupError):
+    def __init__(self, needed_bytes: int, free_bytes: int) -> None:
+        self.needed_bytes = needed_bytes
+        self.free_bytes = free_bytes
+        super().__init__(
+            f"The drive does not have enough free space for this backup (it needs about "
+            f"{_megabytes(needed_bytes)} and has {_megabytes(free_bytes)} free); "
+            "nothing was written."
+        )
+
+
+class BackupTargetUnavailable(BackupError):
+    default_message = (
+        "ehrdesk cannot write to or read from that folder; check that the drive is still "
+        "connected and try again."
+    )
+
+
+def _megabytes(count: int) -> str:
+    return f"{max(count, 0) / 1_000_000:.1f} MB"

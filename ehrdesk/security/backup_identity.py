@@ -8,6 +8,12 @@ signed-in app can take a backup with only the public recipient from `vault.json`
     recovery secret --HKDF-SHA256(info="ehrdesk backup identity v1")--> 32 bytes
         --bech32("AGE-SECRET-KEY-")--> age X25519 identity --> age1... recipient
 
+Every backup is also encrypted to a second recipient derived the same way from the
+database key (info "ehrdesk backup practice identity v1"), so the signed-in app can
+read back and verify the backups it writes, and tell another practice's backup from a
+damaged one, without ever holding the recovery key. Whoever holds the database key can
+read the live database anyway (DESIGN section 7), so this opens nothing new.
+
 Invariant: the derivation is deterministic and versioned by its `info` label. Changing
 the label, the hash or the encoding orphans every existing backup, so a new scheme
 gets a new label ("... v2") and the old one stays readable.
@@ -26,14 +32,18 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
     "BACKUP_IDENTITY_INFO",
+    "PRACTICE_IDENTITY_INFO",
     "backup_recipient",
     "bech32_decode",
     "bech32_encode",
     "derive_backup_identity",
+    "derive_practice_identity",
 ]
 
 #: HKDF `info` label: names what the derived bytes are for, and which version.
 BACKUP_IDENTITY_INFO: Final = b"ehrdesk backup identity v1"
+#: The same for the identity derived from the database key (see the module docstring).
+PRACTICE_IDENTITY_INFO: Final = b"ehrdesk backup practice identity v1"
 
 #: The recovery key carries at least 128 random bits (DESIGN section 3).
 _MIN_SECRET_BYTES: Final = 16
@@ -130,15 +140,15 @@ def bech32_decode(text: str) -> tuple[str, bytes]:
 # --- the backup identity ------------------------------------------------------------
 
 
-def _identity_string(recovery_secret: bytes) -> str:
-    if len(recovery_secret) < _MIN_SECRET_BYTES:
+def _identity_string(secret: bytes, info: bytes = BACKUP_IDENTITY_INFO) -> str:
+    if len(secret) < _MIN_SECRET_BYTES:
         raise ValueError("the recovery secret must hold at least 128 bits")
     key = HKDF(
         algorithm=hashes.SHA256(),
         length=_X25519_KEY_BYTES,
         salt=None,  # the input is already uniformly random; the label separates uses
-        info=BACKUP_IDENTITY_INFO,
-    ).derive(recovery_secret)
+        info=info,
+    ).derive(secret)
     return bech32_encode(_AGE_SECRET_KEY_HRP, key).upper()
 
 
@@ -154,3 +164,11 @@ def derive_backup_identity(recovery_secret: bytes) -> pyrage.x25519.Identity:
 def backup_recipient(recovery_secret: bytes) -> str:
     """The public `age1...` recipient that backups are encrypted to (kept in vault.json)."""
     return str(derive_backup_identity(recovery_secret).to_public())
+
+
+def derive_practice_identity(db_key: bytes) -> pyrage.x25519.Identity:
+    """The age identity derived from the database key: what the signed-in app uses to
+    read its own backups back. Deterministic, like `derive_backup_identity`."""
+    if len(db_key) != _X25519_KEY_BYTES:
+        raise ValueError("the database key is 32 bytes")
+    return pyrage.x25519.Identity.from_str(_identity_string(db_key, PRACTICE_IDENTITY_INFO))

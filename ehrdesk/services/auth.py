@@ -184,6 +184,11 @@ class Auth:
             fresh.throttle.pop(tag, None)
             done = {f.kind for f, _ in copied}
             fresh.pending_failures = [f for f in fresh.pending_failures if f.kind not in done]
+            # A restored vault has now been opened once: the copy of the vault it
+            # replaced has done its job.
+            safety, fresh.restore_safety_copy = fresh.restore_safety_copy, None
+        if safety is not None:
+            self._vaults.store.remove_restore_safety_copy(safety)
         expired = passwords.is_expired(user.password_changed_at, self._clock.now(), policy)
         return SignedIn(user, user.must_change_password or expired, kind == "recovery", codes_left)
 

@@ -10,6 +10,8 @@ from ehrdesk.core.events import EventBus
 from ehrdesk.security.workstation import WorkstationKeyring
 from ehrdesk.services.audit import AuditReview
 from ehrdesk.services.auth import Auth
+from ehrdesk.services.backup import Backups
+from ehrdesk.services.restore import Restorer
 from ehrdesk.services.session import Session
 from ehrdesk.services.settings import PracticeSettings
 from ehrdesk.services.users import Account, UserAdmin
@@ -17,7 +19,7 @@ from ehrdesk.services.vault import Vaults
 from ehrdesk.storage.vault_file import VaultStore
 
 #: The classes whose every public method checks a permission (see services/guard.py).
-GUARDED_SERVICES = (UserAdmin, Account, PracticeSettings, AuditReview)
+GUARDED_SERVICES = (UserAdmin, Account, PracticeSettings, AuditReview, Backups)
 
 
 @dataclass
@@ -32,6 +34,8 @@ class Services:
     account: Account
     settings: PracticeSettings
     audit: AuditReview
+    backups: Backups
+    restorer: Restorer
 
     @classmethod
     def build(
@@ -54,4 +58,6 @@ class Services:
             account=Account(session, vaults, auth, clock),
             settings=PracticeSettings(session),
             audit=AuditReview(session, store),
+            backups=Backups(session, vaults, clock),
+            restorer=Restorer(store, keyring, clock),
         )

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-__all__ = ["fsync_dir", "write_atomically"]
+__all__ = ["create_temp_file", "fsync_dir", "fsync_file", "write_atomically"]
 
 _TEMP_SUFFIX: Final = ".tmp"
 _NAME_ATTEMPTS: Final = 10
@@ -36,7 +36,7 @@ _DIR_FSYNC_UNSUPPORTED: Final = frozenset(
 _CAN_FSYNC_DIRS: Final = os.name != "nt"
 
 
-def _fsync_file(fd: int) -> None:
+def fsync_file(fd: int) -> None:
     """Flush a file to stable storage (on macOS, past the drive's own cache too)."""
     if sys.platform == "darwin":
         import fcntl  # noqa: PLC0415  (POSIX only)
@@ -76,8 +76,9 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _create_temp_file(folder: Path, final_name: str) -> tuple[int, Path]:
-    """Create a fresh, empty, owner-only file next to the final one."""
+def create_temp_file(folder: Path, final_name: str) -> tuple[int, Path]:
+    """Create a fresh, empty, owner-only file next to the final one; returns its open
+    descriptor (write-only) and its path: `.<final_name>.<random>.tmp`."""
     flags = (
         os.O_WRONLY
         | os.O_CREAT
@@ -105,7 +106,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     """
     path = Path(path)
     folder = path.parent
-    fd, temp = _create_temp_file(folder, path.name)
+    fd, temp = create_temp_file(folder, path.name)
     try:
         try:
             stream = os.fdopen(fd, "wb")
@@ -115,7 +116,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         with stream:
             stream.write(data)
             stream.flush()
-            _fsync_file(stream.fileno())
+            fsync_file(stream.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

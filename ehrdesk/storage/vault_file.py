@@ -13,6 +13,8 @@ import base64
 import contextlib
 import json
 import os
+import re
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,12 +22,14 @@ from pathlib import Path
 
 from ehrdesk.core.errors import VaultDamaged, VaultExists, VaultNotFound, VaultTooNew
 from ehrdesk.security.keyslots import KeySlot
-from ehrdesk.storage.atomic import write_atomically
+from ehrdesk.storage.atomic import create_temp_file, fsync_dir, fsync_file, write_atomically
 
 FORMAT_VERSION = 1
 VAULT_FILE = "vault.json"
 DATABASE_FILE = "practice.ehrdb"
 LOCK_FILE = "vault.lock"
+SAFETY_COPIES = "safety-copies"
+_RESTORE_SAFETY_COPY = re.compile(r"^before-restore-\d{8}T\d{6}Z(?:-\d{1,3})?$")
 MAX_PENDING_FAILURES = 1000
 
 try:
@@ -71,6 +75,9 @@ class VaultFile:
     audit_anchor: AuditAnchor | None = None
     #: A demo practice with published credentials: the app marks it DEMO everywhere.
     demo: bool = False
+    #: After a restore over this vault: the folder under safety-copies/ that holds the
+    #: vault as it was, deleted once the restored vault has been opened.
+    restore_safety_copy: str | None = None
 
     def user_slot(self, tag: str) -> KeySlot | None:
         return next((s for s in self.slots if s.kind == "user" and s.user_tag == tag), None)
@@ -117,6 +124,7 @@ class VaultFile:
             ],
             "dropped_failures": self.dropped_failures,
             "demo": self.demo,
+            "restore_safety_copy": self.restore_safety_copy,
             "audit_anchor": None
             if anchor is None
             else {"seq": anchor.seq, "mac": anchor.mac.hex()},
@@ -132,6 +140,9 @@ class VaultFile:
         if version > FORMAT_VERSION:
             raise VaultTooNew
         anchor = data.get("audit_anchor")
+        safety = data.get("restore_safety_copy")
+        if safety is not None and not _RESTORE_SAFETY_COPY.match(str(safety)):
+            raise ValueError("bad safety copy name")
         return cls(
             vault_id=str(data["vault_id"]),
             created_at=str(data["created_at"]),
@@ -151,10 +162,23 @@ class VaultFile:
             ],
             dropped_failures=int(data.get("dropped_failures", 0)),
             demo=bool(data.get("demo", False)),
+            restore_safety_copy=None if safety is None else str(safety),
             audit_anchor=None
             if anchor is None
             else AuditAnchor(int(anchor["seq"]), bytes.fromhex(str(anchor["mac"]))),
         )
+
+    def for_backup(self) -> dict[str, object]:
+        """What a backup keeps of vault.json: the key slots and the public parts, not
+        this workstation's sign-in throttle or the failures waiting to be audited."""
+        data = self.to_json()
+        data.update(throttle={}, pending_failures=[], dropped_failures=0)
+        data["restore_safety_copy"] = None
+        return data
+
+
+def _encode(vault: VaultFile) -> bytes:
+    return json.dumps(vault.to_json(), indent=1, sort_keys=True).encode("utf-8")
 
 
 class VaultStore:
@@ -216,8 +240,51 @@ class VaultStore:
                 self._write(vault)
 
     def _write(self, vault: VaultFile) -> None:
-        payload = json.dumps(vault.to_json(), indent=1, sort_keys=True).encode("utf-8")
-        write_atomically(self.vault_path, payload)
+        write_atomically(self.vault_path, _encode(vault))
+
+    def install(self, database: Path, vault: VaultFile, *, safety: Path | None = None) -> None:
+        """Put a restored database and its vault.json in place, under the lock.
+
+        Without `safety` the folder must hold no vault (`VaultExists`). With it (a restore
+        over this vault), the current database and vault.json move into that new folder
+        first. The new vault.json is written and fsynced under a temporary name before
+        anything moves, and renamed into place last: from then on the vault is whole.
+        `database` must be on the same file system (it is renamed, not copied).
+        """
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._thread_lock, self._locked():
+            if safety is None and self.exists():
+                raise VaultExists
+            fd, temp = create_temp_file(self.data_dir, VAULT_FILE)
+            try:
+                with os.fdopen(fd, "wb") as stream:
+                    stream.write(_encode(vault))
+                    stream.flush()
+                    fsync_file(stream.fileno())
+                if safety is not None:
+                    safety.mkdir(parents=True, mode=0o700)
+                    for name in (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"):
+                        if (self.data_dir / name).exists():
+                            os.replace(self.data_dir / name, safety / name)
+                    if self.vault_path.exists():
+                        shutil.copy2(self.vault_path, safety / VAULT_FILE)
+                    fsync_dir(safety)
+                os.replace(database, self.database_path)
+                os.replace(temp, self.vault_path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+                raise
+            fsync_dir(self.data_dir)
+
+    def safety_copy_folder(self, name: str) -> Path:
+        if not _RESTORE_SAFETY_COPY.match(name):
+            raise ValueError("not a restore safety copy")
+        return self.data_dir / SAFETY_COPIES / name
+
+    def remove_restore_safety_copy(self, name: str) -> None:
+        """Delete a restore's safety copy (the restored vault has been opened)."""
+        shutil.rmtree(self.safety_copy_folder(name), ignore_errors=True)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -1,13 +1,16 @@
 """The main window: one stack of pages, and the rules for moving between them.
 
-    no vault ─▶ start page ─▶ setup wizard ─┐
-    damaged / newer vault ─▶ problem page   │
-    vault ─▶ sign-in ◀──────────────────────┘
+    no vault ─▶ start page ─▶ setup wizard ─────────┐
+                     └────▶ restore from a backup ──┤
+    damaged / newer vault ─▶ problem page           │
+    vault ─▶ sign-in ◀──────────────────────────────┘
     sign-in ─▶ workspace ─(lock: idle, Ctrl+L, OS)─▶ lock screen ─▶ workspace
                                                       └─ switch user ─▶ sign-in
 
 On every lock the workspace clears its views and the clipboard loses what ehrdesk put
-there, before the lock screen appears.
+there, before the lock screen appears. Automatic backups (the owner's settings) run
+from here: once a day at a set time while the app is open, and when it closes, to the
+last used drive if it is connected; a missing drive is a quiet note, never a dialog.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ehrdesk.core.errors import VaultError, VaultNotFound
+from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.services import demo
 from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
@@ -37,6 +41,7 @@ from ehrdesk.ui.clipboard import ClipboardGuard
 from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.idle import IdleWatcher
 from ehrdesk.ui.views.lock_screen import LockScreen
+from ehrdesk.ui.views.restore_page import RestorePage
 from ehrdesk.ui.views.sign_in import SignInView
 from ehrdesk.ui.views.start_page import StartPage, VaultProblemPage
 from ehrdesk.ui.views.workspace import Workspace
@@ -73,6 +78,13 @@ class MainWindow(QMainWindow):
         self.lock_screen.switch_user.connect(self._switch_user)
         self.workspace = Workspace(services)
         self.workspace.settings_requested.connect(self.open_settings)
+        self.workspace.backups.restored_over.connect(self._restored_over)
+        self._closing_after_backup = False
+        self._closing_backup: object | None = None
+        self.auto_backup_timer = QTimer(self)
+        self.auto_backup_timer.setInterval(60_000)
+        self.auto_backup_timer.timeout.connect(self.automatic_backup_if_due)
+        self.auto_backup_timer.start()
         for page in (self.sign_in, self.lock_screen, self.workspace):
             self.stack.addWidget(page)
 
@@ -166,7 +178,29 @@ class MainWindow(QMainWindow):
         start = StartPage(self.services.data_dir)
         start.set_up.connect(self._start_setup)
         start.try_demo.connect(self._try_demo)
+        start.restore.connect(self._start_restore)
         self._show_page(start)
+
+    def _start_restore(self) -> None:
+        page = RestorePage(self.services)
+        page.back_requested.connect(self._show_start)
+        page.restored.connect(self._practice_restored)
+        self.restore_page = page
+        self._show_page(page)
+
+    def _practice_restored(self, restored: object) -> None:
+        self._show_sign_in()
+        self.sign_in.message.setText(
+            "The practice is restored. Sign in with the password you had on the day "
+            "the backup was taken."
+        )
+        self.sign_in.username.setFocus()
+
+    def _restored_over(self) -> None:
+        self.sign_in.message.setText(
+            "The backup is restored. Sign in with the password you had on the day it "
+            "was taken; the practice as it was is kept until then."
+        )
 
     def _start_setup(self) -> None:
         from ehrdesk.ui.setup_wizard import SetupWizard  # noqa: PLC0415 - first run only
@@ -283,7 +317,67 @@ class MainWindow(QMainWindow):
 
         AboutDialog(self, data_dir=self.services.data_dir, events=self.services.events).exec()
 
+    # Automatic backups ------------------------------------------------------------
+
+    def _owner_signed_in(self) -> bool:
+        session = self.services.session
+        user = session.user
+        return (
+            session.state is SessionState.SIGNED_IN
+            and user is not None
+            and allowed(user.role, Action.MANAGE_BACKUPS)
+        )
+
+    def automatic_backup_if_due(self) -> None:
+        """The daily backup at the owner's set time, quietly, to the last used drive."""
+        if not self._owner_signed_in():
+            return
+        backups = self.services.backups
+        try:
+            if not backups.daily_backup_due():
+                return
+            folder = backups.automatic_folder()
+        except Exception:
+            return  # a locked session or a busy database: the next tick tries again
+        if folder is None:
+            self.workspace.backups.say(
+                "The daily backup is waiting for its drive: connect it and it will run."
+            )
+            return
+        self.workspace.backups.back_up_now(folder, quiet=True)
+
+    def _backup_at_close(self) -> bool:
+        """Start the closing backup if the owner asked for one and the drive is here;
+        True if the window must wait for it."""
+        if self._closing_after_backup or not self._owner_signed_in():
+            return False
+        backups = self.services.backups
+        try:
+            if not backups.settings().at_close:
+                return False
+            folder = backups.automatic_folder()
+        except Exception:
+            return False
+        if folder is None:
+            return False  # a missing drive: Today reminds the owner next time
+        task = self.workspace.backups.back_up_now(folder)
+        if task is None:
+            return False
+        self._closing_backup = task
+        task.finished.connect(self._close_after_backup)
+        return True
+
+    def _close_after_backup(self) -> None:
+        self._closing_after_backup = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closing_backup is not None and not self._closing_after_backup:
+            event.ignore()  # the closing backup is still running
+            return
+        if self._backup_at_close():
+            event.ignore()
+            return
         if self.services.session.state is not SessionState.SIGNED_OUT:
             self.services.session.sign_out(reason="app_closed")
         self.clipboard.clear_if_ours()

@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 
 from ehrdesk.security.backup_identity import (
     BACKUP_IDENTITY_INFO,
+    PRACTICE_IDENTITY_INFO,
     backup_recipient,
     bech32_decode,
     bech32_encode,
     derive_backup_identity,
+    derive_practice_identity,
 )
 
 # A key pair made by age-keygen 1.1.1, the reference Go implementation of age.
@@ -174,3 +176,24 @@ def test_backup_does_not_decrypt_with_another_secrets_identity() -> None:
     encrypted = pyrage.encrypt(b"payload", [recipient])
     with pytest.raises(pyrage.DecryptError):
         pyrage.decrypt(encrypted, [derive_backup_identity(b"b" * 32)])
+
+
+# Pinned like the recovery identity: if this changes, the app can no longer read back
+# or verify the backups it wrote (the recovery key still could).
+PINNED_PRACTICE_RECIPIENT = "age1z33xjekxpafcz38gmlh6p7v9x6fydyyy93kwh3r2yccphgez3fts9m0kpr"
+
+
+def test_the_practice_identity_comes_from_the_database_key_with_its_own_label() -> None:
+    assert PRACTICE_IDENTITY_INFO == b"ehrdesk backup practice identity v1"
+    identity = derive_practice_identity(PINNED_SECRET)
+    _, secret = bech32_decode(str(identity))
+    assert secret == _hkdf_sha256(PINNED_SECRET, PRACTICE_IDENTITY_INFO, 32)
+    assert str(identity.to_public()) == PINNED_PRACTICE_RECIPIENT
+    # The same bytes as a recovery secret give an unrelated key: the labels separate them.
+    assert str(identity) != str(derive_backup_identity(PINNED_SECRET))
+
+
+def test_the_practice_identity_needs_a_whole_database_key() -> None:
+    for wrong in (b"", b"\x01" * 31, b"\x01" * 33):
+        with pytest.raises(ValueError, match="32 bytes"):
+            derive_practice_identity(wrong)

@@ -126,6 +126,7 @@ class MarkedPractice:
     data_dir: Path
     needles: Needles
     secrets: dict[str, str]
+    recovery_key: str = ""
 
     def code(self, username: str) -> str:
         self.clock.advance(30)
@@ -169,7 +170,13 @@ def marked(tmp_path: Path, owner_only_umask: None) -> MarkedPractice:
     stored = ring.entries[keyring_username(created.vault_id)]
     needles.add_bytes("workstation secret", base64.b64decode(stored))
     return MarkedPractice(
-        services, clock, ring, data_dir, needles, {OWNER: created.owner.totp_secret}
+        services,
+        clock,
+        ring,
+        data_dir,
+        needles,
+        {OWNER: created.owner.totp_secret},
+        created.recovery_key,
     )
 
 

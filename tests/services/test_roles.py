@@ -33,6 +33,7 @@ from ehrdesk.security.workstation import MemoryKeyring
 from ehrdesk.services.guard import REQUIRED_ACTION
 from ehrdesk.services.registry import GUARDED_SERVICES, Services
 from ehrdesk.services.session import SessionState
+from ehrdesk.storage.backup_records import BackupSettings
 
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 USER_PASSWORD = "meadow copper violin 2024 rain"
@@ -128,6 +129,24 @@ def _no_args(caller: Caller) -> Args:
     return (), {}
 
 
+def _backup_file(caller: Caller) -> Args:
+    return (caller.practice.backup,), {}
+
+
+def _prepared_restore(caller: Caller) -> Args:
+    """A restore prepared by the owner; a role that may not restore is refused before
+    the argument is looked at, so it gets a stand-in."""
+    services = caller.practice.services
+    user = services.session.user
+    if (
+        services.session.state is SessionState.SIGNED_IN
+        and user is not None
+        and allowed(user.role, Action.MANAGE_BACKUPS)
+    ):
+        return (services.backups.restore_over_job(caller.practice.backup).run(),), {}
+    return (object(),), {}
+
+
 #: Plausible arguments for each guarded method, by "Class.method". An allowed call with
 #: these arguments succeeds; a new guarded method needs a row here.
 ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
@@ -150,6 +169,19 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
     "AuditReview.newest_events": lambda c: ((), {"limit": 5}),
     "AuditReview.verify_chain": _no_args,
     "AuditReview.check_vault": _no_args,
+    "Backups.settings": _no_args,
+    "Backups.set_settings": lambda c: ((BackupSettings(keep=5),), {}),
+    "Backups.recent_backups": _no_args,
+    "Backups.newest_verified_backup": _no_args,
+    "Backups.last_restore_drill": _no_args,
+    "Backups.reminder": _no_args,
+    "Backups.automatic_folder": _no_args,
+    "Backups.daily_backup_due": _no_args,
+    "Backups.backup_job": lambda c: ((c.practice.backup.parent,), {}),
+    "Backups.verify_job": _backup_file,
+    "Backups.restore_drill_job": _backup_file,
+    "Backups.restore_over_job": _backup_file,
+    "Backups.finish_restore_over": _prepared_restore,
 }
 
 
@@ -212,6 +244,8 @@ class Practice:
     clock: FrozenClock
     secrets: dict[str, str]
     passwords: dict[str, str]
+    #: A backup of the template practice (for the backup methods to act on).
+    backup: Path = Path()
 
     def sign_in(self, username: str) -> None:
         self.clock.advance(30)  # a fresh TOTP step: a code is accepted only once
@@ -227,6 +261,7 @@ class Template:
     secrets: dict[str, str]
     passwords: dict[str, str]
     observed: Observed
+    backup: Path
 
 
 @dataclass(frozen=True)
@@ -298,11 +333,14 @@ def _build_template(practice: Practice, data_dir: Path, keyring: MemoryKeyring) 
         enrolment = services.users.add_user(username, username.title(), role, USER_PASSWORD)
         practice.secrets[username] = enrolment.totp_secret
         practice.passwords[username] = USER_PASSWORD
+    drive = data_dir.parent / "usb"
+    drive.mkdir()
+    backup = services.backups.backup_job(drive).run().path
     services.session.sign_out()
     observed = _observe(practice)
     assert observed.denials == []
     now = practice.clock.now()
-    return Template(data_dir, keyring, now, practice.secrets, practice.passwords, observed)
+    return Template(data_dir, keyring, now, practice.secrets, practice.passwords, observed, backup)
 
 
 @pytest.fixture
@@ -312,7 +350,9 @@ def copy(template: Template, tmp_path: Path) -> Practice:
     shutil.copytree(template.data_dir, data_dir)
     clock = FrozenClock(template.now)
     services = Services.build(data_dir, keyring=template.keyring, clock=clock)
-    return Practice(services, clock, dict(template.secrets), dict(template.passwords))
+    return Practice(
+        services, clock, dict(template.secrets), dict(template.passwords), template.backup
+    )
 
 
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from ehrdesk.ui.widgets.card import Card, button, button_row, centre, heading
 from ehrdesk.ui.widgets.selectable import SELECTABLE
@@ -18,6 +18,7 @@ from ehrdesk.ui.widgets.selectable import SELECTABLE
 class StartPage(QWidget):
     set_up = Signal()
     try_demo = Signal()
+    restore = Signal()
 
     def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +39,20 @@ class StartPage(QWidget):
         self.demo = button("Try the &demo", "Try the demo", self.try_demo.emit)
         self.start = button("&Set up my practice", "Set up my practice", self.set_up.emit)
         card.body.addLayout(button_row(self.demo, self.start))
+        again = QLabel(
+            "Moving to a new computer, or replacing one? Restore the practice from its "
+            "backup with the recovery key on the Emergency Kit."
+        )
+        again.setWordWrap(True)
+        card.body.addWidget(again)
+        self.restore_button = button(
+            "&Restore from a backup", "Restore from a backup", self.restore.emit
+        )
+        self.restore_button.setAutoDefault(False)
+        row = QHBoxLayout()
+        row.addWidget(self.restore_button)
+        row.addStretch(1)
+        card.body.addLayout(row)
         centre(card, self)
 
     def showEvent(self, event: object) -> None:

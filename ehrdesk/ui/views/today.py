@@ -21,7 +21,7 @@ class TodayView(QWidget):
         layout.addWidget(self.notes)
         layout.addStretch(1)
 
-    def show_for(self, signed: SignedIn, when: str) -> None:
+    def show_for(self, signed: SignedIn, when: str, reminders: list[str] | None = None) -> None:
         user = signed.user
         first = user.full_name.split()[0] if user.full_name.split() else user.username
         self.greeting.setText(f"{when}, {first}")
@@ -36,6 +36,7 @@ class TodayView(QWidget):
                 f"Only {signed.recovery_codes_left} recovery codes are left; "
                 "set up a new second factor in Settings to get ten new ones."
             )
+        notes.extend(reminders or [])
         self.notes.setText("\n\n".join(notes))
 
     def clear(self) -> None:

@@ -17,11 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ehrdesk.core.errors import UserFacingError
 from ehrdesk.core.models import Role
 from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.views.audit import AuditView
+from ehrdesk.ui.views.backups import BackupsView
 from ehrdesk.ui.views.today import EmptyView, TodayView
 
 
@@ -52,6 +54,7 @@ class Workspace(QWidget):
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        self._signed: SignedIn | None = None
         self.nav = QListWidget()
         self.nav.setAccessibleName("Navigation")
         em = self.fontMetrics().horizontalAdvance("M")
@@ -59,6 +62,8 @@ class Workspace(QWidget):
         self.stack = QStackedWidget()
         self.today = TodayView()
         self.audit = AuditView(services)
+        self.backups = BackupsView(services)
+        self.backups.backed_up.connect(self.refresh_reminders)
         self.views: dict[str, QWidget] = {
             "today": self.today,
             "schedule": EmptyView(
@@ -67,9 +72,7 @@ class Workspace(QWidget):
             ),
             "clients": EmptyView("Clients", "Client records will be listed and searched here."),
             "audit": self.audit,
-            "backups": EmptyView(
-                "Backups", "Encrypted backups to a USB drive will be taken and checked here."
-            ),
+            "backups": self.backups,
         }
         for view in self.views.values():
             self.stack.addWidget(view)
@@ -81,11 +84,27 @@ class Workspace(QWidget):
         self.nav.itemClicked.connect(self._activated)
 
     def show_for(self, signed: SignedIn) -> None:
+        self._signed = signed
         self._fill_nav(signed.user.role)
-        now = self._services.clock.now().astimezone()
-        self.today.show_for(signed, greeting_for(now.hour))
+        self.refresh_reminders()
         self.nav.setCurrentRow(0)
         self.nav.setFocus()
+
+    def refresh_reminders(self) -> None:
+        """Today's greeting and notes, with the backup reminder for the owner."""
+        signed = self._signed
+        if signed is None:
+            return
+        now = self._services.clock.now().astimezone()
+        reminders = []
+        if allowed(signed.user.role, Action.MANAGE_BACKUPS):
+            try:
+                reminder = self._services.backups.reminder()
+            except UserFacingError:
+                reminder = None  # locked meanwhile: nothing to remind anyone of
+            if reminder is not None:
+                reminders.append(reminder)
+        self.today.show_for(signed, greeting_for(now.hour), reminders)
 
     def _fill_nav(self, role: Role) -> None:
         self.nav.blockSignals(True)
@@ -110,6 +129,8 @@ class Workspace(QWidget):
         self.stack.setCurrentWidget(view)
         if view is self.audit:
             self.audit.refresh()
+        elif view is self.backups:
+            self.backups.refresh()
 
     def _activated(self, item: QListWidgetItem) -> None:
         if item.data(Qt.ItemDataRole.UserRole) == "settings":
@@ -118,6 +139,7 @@ class Workspace(QWidget):
     def clear(self) -> None:
         """Called on lock: no view keeps anything it showed. The navigation is
         emptied with its signals blocked, so no view reloads from a locked session."""
+        self._signed = None
         self.nav.blockSignals(True)
         self.nav.clear()
         self.nav.blockSignals(False)
