@@ -66,7 +66,10 @@ def dump(path: Path, key: bytes) -> dict[str, list[tuple[Any, ...]]]:
         result = {}
         for table in table_names(db.conn):
             quoted = '"' + table.replace('"', '""') + '"'
-            result[table] = db.conn.execute(f"SELECT * FROM {quoted} ORDER BY rowid").fetchall()
+            # Every column, in order: WITHOUT ROWID tables (the search terms) have no rowid.
+            width = len(db.conn.execute(f"PRAGMA table_info({quoted})").fetchall())
+            order = ", ".join(str(i) for i in range(1, width + 1))
+            result[table] = db.conn.execute(f"SELECT * FROM {quoted} ORDER BY {order}").fetchall()
         return result
     finally:
         db.close()
