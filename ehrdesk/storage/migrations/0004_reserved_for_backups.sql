@@ -1,0 +1,2 @@
+-- Reserved for the backups work (issue 7's branch only): migrations must be numbered
+-- without gaps, and 0004 is that branch's. The lead engineer drops this file at merge.

@@ -1,0 +1,3 @@
+-- Reserved for the clinical chart work (issue 7's branch only): migrations must be
+-- numbered without gaps, and 0005 is that branch's. The lead engineer drops this file
+-- at merge.
