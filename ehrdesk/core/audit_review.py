@@ -85,7 +85,9 @@ class PracticeHours:
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput("That time zone is not known; use a name like Europe/Berlin.")
+            raise InvalidInput(
+                "That time zone is not known; use a name like Europe/Berlin."
+            ) from None
         if not self.days or any(d not in range(7) for d in self.days):
             raise InvalidInput("Choose at least one day the practice is open.")
         if self.closes <= self.opens:
@@ -154,7 +156,6 @@ class ActivityThresholds:
     exports: int = 10  # records printed or exported by one user …
     exports_window_hours: int = 24  # … within this many hours
     outside_hours_events: int = 1  # events outside the practice's hours, per user
-
 
     def __post_init__(self) -> None:
         for name, (low, high) in _THRESHOLD_LIMITS.items():

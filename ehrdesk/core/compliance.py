@@ -9,7 +9,7 @@ it may affect, but client names and addresses are only read when a letter is mad
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Final
 
@@ -75,13 +75,10 @@ class Incident:
     updated_at: datetime
     row_version: int
 
-    @property
-    def notification_deadline(self) -> date:
-        """The last day to notify: 60 calendar days after the day of discovery (UTC)."""
-        return notification_deadline(self.discovered_at)
-
-    def days_left(self, today: date) -> int:
-        return (self.notification_deadline - today).days
+    def notification_deadline(self, zone: tzinfo) -> date:
+        """The last day to notify: 60 calendar days after the day of discovery, the
+        day counted in the practice's time zone."""
+        return notification_deadline(self.discovered_at, zone)
 
     @property
     def needs_notification(self) -> bool:
@@ -94,8 +91,29 @@ class Incident:
         )
 
 
-def notification_deadline(discovered_at: datetime) -> date:
-    return discovered_at.date() + timedelta(days=NOTIFICATION_DAYS)
+def notification_deadline(discovered_at: datetime, zone: tzinfo) -> date:
+    return discovered_at.astimezone(zone).date() + timedelta(days=NOTIFICATION_DAYS)
+
+
+@dataclass(frozen=True)
+class NotificationCountdown:
+    """An incident still counting down to its notification deadline (Today view)."""
+
+    incident_id: int
+    title: str
+    discovered_on: date
+    deadline: date
+    days_left: int  # negative: overdue
+
+    @property
+    def summary(self) -> str:
+        if self.days_left < 0:
+            when = f"overdue by {-self.days_left} days"
+        elif self.days_left == 0:
+            when = "due today"
+        else:
+            when = f"{self.days_left} days left"
+        return f"Incident #{self.incident_id} “{self.title}”: notify by {self.deadline} ({when})"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,12 @@ from pathlib import Path
 from ehrdesk.core.clock import Clock, SystemClock
 from ehrdesk.core.events import EventBus
 from ehrdesk.security.workstation import WorkstationKeyring
+from ehrdesk.services.activity import UnusualActivity
 from ehrdesk.services.audit import AuditReview
 from ehrdesk.services.auth import Auth
+from ehrdesk.services.incidents import IncidentRegister
+from ehrdesk.services.safeguards import Safeguards
+from ehrdesk.services.security_check import SecurityCheck
 from ehrdesk.services.session import Session
 from ehrdesk.services.settings import PracticeSettings
 from ehrdesk.services.users import Account, UserAdmin
@@ -17,7 +21,16 @@ from ehrdesk.services.vault import Vaults
 from ehrdesk.storage.vault_file import VaultStore
 
 #: The classes whose every public method checks a permission (see services/guard.py).
-GUARDED_SERVICES = (UserAdmin, Account, PracticeSettings, AuditReview)
+GUARDED_SERVICES = (
+    UserAdmin,
+    Account,
+    PracticeSettings,
+    AuditReview,
+    UnusualActivity,
+    IncidentRegister,
+    Safeguards,
+    SecurityCheck,
+)
 
 
 @dataclass
@@ -32,6 +45,10 @@ class Services:
     account: Account
     settings: PracticeSettings
     audit: AuditReview
+    activity: UnusualActivity
+    incidents: IncidentRegister
+    safeguards: Safeguards
+    security: SecurityCheck
 
     @classmethod
     def build(
@@ -53,5 +70,10 @@ class Services:
             users=UserAdmin(session, vaults, auth, clock),
             account=Account(session, vaults, auth, clock),
             settings=PracticeSettings(session),
-            audit=AuditReview(session, store),
+            audit=AuditReview(session, store, clock),
+            activity=UnusualActivity(session, clock),
+            incidents=IncidentRegister(session, clock),
+            safeguards=Safeguards(session, clock),
+            # The backups work supplies the real BackupStatusSource at merge.
+            security=SecurityCheck(session, store, clock),
         )

@@ -62,8 +62,25 @@ class IncidentRepository:
         self._conn = conn
 
     def _incident(self, row: tuple[Any, ...]) -> Incident:
-        (iid, title, what, occ_from, occ_until, discovered, nature, unauthorized, viewed,
-         mitigation, conclusion, decisions, status, notified, created, updated, version) = row  # fmt: skip
+        (
+            iid,
+            title,
+            what,
+            occ_from,
+            occ_until,
+            discovered,
+            nature,
+            unauthorized,
+            viewed,
+            mitigation,
+            conclusion,
+            decisions,
+            status,
+            notified,
+            created,
+            updated,
+            version,
+        ) = row
         clients = tuple(
             int(r[0])
             for r in self._conn.execute(
@@ -79,9 +96,12 @@ class IncidentRepository:
             occurred_until=_time(occ_until),
             discovered_at=datetime.fromisoformat(str(discovered)),
             risk=RiskAssessment(
-                str(nature), str(unauthorized), str(viewed), str(mitigation),
+                str(nature),
+                str(unauthorized),
+                str(viewed),
+                str(mitigation),
                 RiskConclusion(str(conclusion)),
-            ),  # fmt: skip
+            ),
             decisions=str(decisions),
             status=IncidentStatus(str(status)),
             notified_on=None if notified is None else date.fromisoformat(str(notified)),

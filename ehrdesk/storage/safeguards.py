@@ -64,9 +64,14 @@ class BusinessAssociates:
     def _associate(row: tuple[Any, ...]) -> BusinessAssociate:
         i, vendor, handles, signed, review, active, version = row
         return BusinessAssociate(
-            int(i), str(vendor), str(handles), _date(signed), _date(review), bool(active),
+            int(i),
+            str(vendor),
+            str(handles),
+            _date(signed),
+            _date(review),
+            bool(active),
             int(version),
-        )  # fmt: skip
+        )
 
     def add(
         self,
