@@ -39,9 +39,9 @@ from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.security import totp
 from ehrdesk.security.passwords import PasswordPolicy
 from ehrdesk.security.workstation import MemoryKeyring
+from ehrdesk.services.documents import Purpose
 from ehrdesk.services.guard import REQUIRED_ACTION
 from ehrdesk.services.registry import GUARDED_SERVICES, Services
-from ehrdesk.services.documents import Purpose
 from ehrdesk.services.session import SessionState
 from ehrdesk.storage.audit import ChainReport
 from tests.compliance_support import add_client
