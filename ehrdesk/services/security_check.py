@@ -77,6 +77,10 @@ class BackupStatusNotAvailable:
         return None
 
 
+def _count(n: int, thing: str) -> str:
+    return f"1 {thing}" if n == 1 else f"{n} {thing}s"
+
+
 def _ago(now: datetime, then: datetime) -> str:
     days = (now - then).days
     return "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
@@ -185,7 +189,7 @@ class SecurityCheck:
             not weak,
             "Every key slot uses the shipped Argon2id parameters."
             if not weak
-            else f"{weak} key slots use weaker Argon2id parameters than ehrdesk ships.",
+            else f"{_count(weak, 'key slot')} use weaker Argon2id parameters than ehrdesk ships.",
             "Change those users' passwords; the new slots use the shipped parameters.",
         )
 
@@ -299,7 +303,7 @@ class SecurityCheck:
             not flags,
             f"No unusual activity in the last {limits.lookback_days} days."
             if not flags
-            else f"{len(flags)} unusual-activity flags in the last {limits.lookback_days} days.",
+            else f"{_count(len(flags), 'unusual-activity flag')} in the last {limits.lookback_days} days.",
             "Review each flag's events on the Today view.",
         )
 
@@ -315,7 +319,7 @@ class SecurityCheck:
             not open_,
             "No open incidents."
             if not open_
-            else f"{len(open_)} open incidents"
+            else _count(len(open_), "open incident")
             + (f", {len(overdue)} past the 60-day notification deadline." if overdue else "."),
             "Finish each incident's assessment, notify where needed, and close it.",
         )
@@ -348,7 +352,7 @@ class SecurityCheck:
         unsigned = [a.vendor for a in associates if a.agreement_signed_on is None]
         good = not due and not unsigned
         finding = (
-            f"{len(associates)} business associates, all agreements current."
+            f"{_count(len(associates), 'business associate')}, all agreements current."
             if good
             else (
                 (f"Review due: {', '.join(due)}. " if due else "")
