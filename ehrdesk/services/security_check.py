@@ -303,7 +303,8 @@ class SecurityCheck:
             not flags,
             f"No unusual activity in the last {limits.lookback_days} days."
             if not flags
-            else f"{_count(len(flags), 'unusual-activity flag')} in the last {limits.lookback_days} days.",
+            else f"{_count(len(flags), 'unusual-activity flag')} in the last "
+            f"{limits.lookback_days} days.",
             "Review each flag's events on the Today view.",
         )
 
