@@ -36,6 +36,7 @@ def busy_cursor() -> Iterator[None]:
 class _Relay(QObject):
     succeeded = Signal(object)
     failed = Signal(object)
+    progressed = Signal(int, int)
 
 
 class _Job(QRunnable):
@@ -77,6 +78,8 @@ class BackgroundTask(QObject):
         self._relay = _Relay()
         self._relay.succeeded.connect(self._succeeded, Qt.ConnectionType.QueuedConnection)
         self._relay.failed.connect(self._failed, Qt.ConnectionType.QueuedConnection)
+        self._relay.progressed.connect(self._progressed, Qt.ConnectionType.QueuedConnection)
+        self._progress = (0, 0)
         QTimer.singleShot(BUSY_CURSOR_MS, self._show_cursor)
         QTimer.singleShot(PROGRESS_DIALOG_MS, self._show_dialog)
         self._done = False
@@ -85,6 +88,23 @@ class BackgroundTask(QObject):
     @property
     def done(self) -> bool:
         return self._done
+
+    def report_progress(self, done: int, total: int) -> None:
+        """Callable from the worker: `done` of `total` (0: total unknown)."""
+        self._relay.progressed.emit(done, total)
+
+    def _progressed(self, done: int, total: int) -> None:
+        self._progress = (done, total)
+        if self._dialog is not None:
+            self._apply_progress(self._dialog)
+
+    def _apply_progress(self, dialog: QProgressDialog) -> None:
+        done, total = self._progress
+        if total > 0:
+            dialog.setMaximum(total)
+            dialog.setValue(min(done, total))
+        elif done:
+            dialog.setLabelText(f"{self._label} {done:,}")
 
     def _show_cursor(self) -> None:
         if not self._done:
@@ -99,6 +119,7 @@ class BackgroundTask(QObject):
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setAccessibleName(self._label)
         dialog.setMinimumDuration(0)
+        self._apply_progress(dialog)
         dialog.show()
         self._dialog = dialog
 
@@ -131,3 +152,23 @@ def run_in_background(
     on_error: Callable[[BaseException], None] | None = None,
 ) -> BackgroundTask:
     return BackgroundTask(parent, work, on_done, label=label, on_error=on_error)
+
+
+def run_with_progress(
+    parent: QWidget,
+    work: Callable[[Callable[[int, int], None]], Any],
+    on_done: Callable[[Any], None],
+    *,
+    label: str,
+    on_error: Callable[[BaseException], None] | None = None,
+) -> BackgroundTask:
+    """Like `run_in_background`, for work that reports `progress(done, total)`."""
+    holder: list[BackgroundTask] = []
+
+    def progress(done: int, total: int) -> None:
+        if holder:
+            holder[0].report_progress(done, total)
+
+    task = BackgroundTask(parent, lambda: work(progress), on_done, label=label, on_error=on_error)
+    holder.append(task)
+    return task

@@ -17,11 +17,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ehrdesk.core.audit_review import AuditFilter
 from ehrdesk.core.models import Role
 from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
+from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.views.audit import AuditView
+from ehrdesk.ui.views.incidents import IncidentsView
+from ehrdesk.ui.views.safeguards import SafeguardsView
+from ehrdesk.ui.views.security_check import SecurityCheckView
 from ehrdesk.ui.views.today import EmptyView, TodayView
 
 
@@ -37,6 +42,9 @@ PLACES = (
     Place("schedule", "Schedule", None),
     Place("clients", "Clients", None),
     Place("audit", "Audit", Action.VIEW_AUDIT_LOG),
+    Place("incidents", "Incidents", Action.MANAGE_INCIDENTS),
+    Place("safeguards", "Safeguards", Action.MANAGE_SAFEGUARDS),
+    Place("security", "Security check", Action.RUN_SECURITY_CHECK),
     Place("backups", "Backups", Action.MANAGE_BACKUPS),
     Place("settings", "Settings", None),
 )
@@ -59,6 +67,11 @@ class Workspace(QWidget):
         self.stack = QStackedWidget()
         self.today = TodayView()
         self.audit = AuditView(services)
+        self.incidents = IncidentsView(services)
+        self.safeguards = SafeguardsView(services)
+        self.security = SecurityCheckView(services)
+        self.today.show_events.connect(self.show_audit_events)
+        self.today.show_incident.connect(self.show_incident)
         self.views: dict[str, QWidget] = {
             "today": self.today,
             "schedule": EmptyView(
@@ -67,6 +80,9 @@ class Workspace(QWidget):
             ),
             "clients": EmptyView("Clients", "Client records will be listed and searched here."),
             "audit": self.audit,
+            "incidents": self.incidents,
+            "safeguards": self.safeguards,
+            "security": self.security,
             "backups": EmptyView(
                 "Backups", "Encrypted backups to a USB drive will be taken and checked here."
             ),
@@ -84,8 +100,34 @@ class Workspace(QWidget):
         self._fill_nav(signed.user.role)
         now = self._services.clock.now().astimezone()
         self.today.show_for(signed, greeting_for(now.hour))
+        self._attention(signed.user.role)
         self.nav.setCurrentRow(0)
         self.nav.setFocus()
+
+    def _attention(self, role: Role) -> None:
+        """The owner's flags and incident deadlines on Today."""
+        if not (allowed(role, Action.VIEW_AUDIT_LOG) and allowed(role, Action.MANAGE_INCIDENTS)):
+            return
+        try:
+            countdowns = self._services.incidents.countdowns()
+            flags = self._services.activity.flags()
+        except Exception as error:
+            show_error(self, error)
+            return
+        self.today.show_attention(countdowns, flags)
+
+    def go_to(self, key: str) -> None:
+        places = self.visible_places()
+        if key in places:
+            self.nav.setCurrentRow(places.index(key))
+
+    def show_audit_events(self, filt: AuditFilter) -> None:
+        self.go_to("audit")
+        self.audit.show_events(filt)
+
+    def show_incident(self, incident_id: int) -> None:
+        self.go_to("incidents")
+        self.incidents.refresh(select=incident_id)
 
     def _fill_nav(self, role: Role) -> None:
         self.nav.blockSignals(True)
@@ -108,8 +150,8 @@ class Workspace(QWidget):
             return  # opened on Enter or a click (itemActivated), not by arrowing past it
         view = self.views[key]
         self.stack.setCurrentWidget(view)
-        if view is self.audit:
-            self.audit.refresh()
+        if view in (self.audit, self.incidents, self.safeguards, self.security):
+            view.refresh()
 
     def _activated(self, item: QListWidgetItem) -> None:
         if item.data(Qt.ItemDataRole.UserRole) == "settings":
