@@ -7,8 +7,9 @@ its events, so the Today view links a flag to the audit screen with nothing else
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,15 +54,21 @@ class AuditFilter:
     def is_empty(self) -> bool:
         return self == AuditFilter()
 
-    def describe(self) -> str:
-        """One line for a report's header, ids only."""
+    def describe(
+        self, zone: tzinfo | None = None, user_names: Mapping[int, str] | None = None
+    ) -> str:
+        """One line for a screen or a report's header: times in `zone` (UTC if None),
+        to the second, the end shown as the last second it includes."""
+        zone = zone or UTC
         parts = []
         if self.since:
-            parts.append(f"from {self.since.isoformat(timespec='minutes')}")
+            parts.append(f"from {self.since.astimezone(zone):%Y-%m-%d %H:%M:%S}")
         if self.until:
-            parts.append(f"before {self.until.isoformat(timespec='minutes')}")
+            last = self.until - timedelta(microseconds=1)
+            parts.append(f"through {last.astimezone(zone):%Y-%m-%d %H:%M:%S}")
         if self.user_id is not None:
-            parts.append(f"user #{self.user_id}")
+            name = (user_names or {}).get(self.user_id)
+            parts.append(f"user {name}" if name else f"user #{self.user_id}")
         if self.actions:
             parts.append("action " + " or ".join(self.actions))
         if self.object_type:

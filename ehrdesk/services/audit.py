@@ -31,7 +31,7 @@ from ehrdesk.services.session import Session
 from ehrdesk.storage.audit import AuditLog, ChainReport, format_time
 from ehrdesk.storage.audit_review import AuditCursor, AuditQueries
 from ehrdesk.storage.database import Connection
-from ehrdesk.storage.users import SettingsRepository
+from ehrdesk.storage.users import SettingsRepository, UserRepository
 from ehrdesk.storage.vault_file import VaultStore
 
 CSV_HEADER = (
@@ -199,7 +199,9 @@ class AuditReview:
             tx.audit(action, reason=f"pdf, {_filter_reason(filt)}")
         report = AuditReport(
             practice_name=str(SettingsRepository(conn).get("practice_name", "")),
-            filter_description=filt.describe(),
+            filter_description=filt.describe(
+                hours.zone, {u.id: u.username for u in UserRepository(conn).all()}
+            ),
             events=tuple(events[:MAX_EVENTS]),
             truncated=len(events) > MAX_EVENTS,
             chain_note=chain_note,

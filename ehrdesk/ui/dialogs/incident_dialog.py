@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
@@ -38,6 +39,12 @@ def _text_box(name: str, lines: int = 3) -> QPlainTextEdit:
     box.setTabChangesFocus(True)
     box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 14)
     return box
+
+
+def _label(text: str, buddy: QWidget) -> QLabel:
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    return label
 
 
 def _moment_edit(name: str) -> QDateTimeEdit:
@@ -80,7 +87,7 @@ class IncidentDialog(QDialog):
             row.addWidget(edit, 1)
             row.addWidget(box)
             box.toggled.connect(edit.setEnabled)
-            form.addRow(label, row)
+            form.addRow(_label(label, edit), row)
         self.discovered = _moment_edit("Discovered")
         form.addRow("&Discovered", self.discovered)
         self.nature = _text_box("Nature and extent of the PHI")
@@ -113,7 +120,7 @@ class IncidentDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.notified, 1)
         row.addWidget(self.has_notified)
-        form.addRow("N&otified on", row)
+        form.addRow(_label("N&otified on", self.notified), row)
 
         inner = QWidget()
         inner.setLayout(form)

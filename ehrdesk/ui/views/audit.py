@@ -53,9 +53,8 @@ class AuditView(QWidget):
         self.choose_csv = self._ask_csv
         self.model = AuditTableModel(self._fetch)
         layout = QVBoxLayout(self)
+        layout.addWidget(heading("Audit log", scale=1.4))
         top = QHBoxLayout()
-        top.addWidget(heading("Audit log", scale=1.4))
-        top.addStretch(1)
         self.verify = _button("&Verify chain", "Verify the audit chain")
         self.verify.clicked.connect(self.verify_chain)
         self.export_csv = _button("Export C&SV…", "Export the shown events as CSV")
@@ -68,8 +67,10 @@ class AuditView(QWidget):
         self.settings.clicked.connect(self.edit_settings)
         for push in (self.verify, self.export_csv, self.save_pdf, self.print_report, self.settings):
             top.addWidget(push)
+        top.addStretch(1)
         layout.addLayout(top)
         self.filters = AuditFilterBar()
+        self.filters.now = services.clock.now
         self.filters.applied.connect(self.apply_filters)
         layout.addWidget(self.filters)
         self.result = QLabel()
@@ -99,13 +100,14 @@ class AuditView(QWidget):
             hours = self._services.activity.practice_hours()
             self.filters.zone = hours.zone
             self.model.zone = hours.zone
-            users = self._services.users.list_users()
-            self.filters.set_users([(u.id, u.username) for u, _ in users])
+            users = {u.id: u.username for u, _ in self._services.users.list_users()}
+            self.filters.set_users(list(users.items()))
             self.model.reload()
         except Exception as error:
             show_error(self, error)
             return
-        self.shown.setText(f"Showing {self._filter.describe()}; times in {hours.time_zone}.")
+        what = self._filter.describe(hours.zone, users)
+        self.shown.setText(f"Showing {what}; times in {hours.time_zone}.")
 
     def apply_filters(self) -> None:
         try:

@@ -211,7 +211,13 @@ class SafeguardsView(QWidget):
     def refresh(self) -> None:
         s = self._services.safeguards
         try:
-            today = self._services.clock.now().date()
+            today = (
+                self._services.clock.now()
+                .astimezone(self._services.activity.practice_hours().zone)
+                .date()
+            )
+            self.trained_on.setMaximumDate(QDate(today.year, today.month, today.day))
+            self.trained_on.setDate(QDate(today.year, today.month, today.day))
             due = s.training_due()
             _fill(
                 self.training_due,

@@ -7,6 +7,7 @@ the front desk plugs in later by setting object type "client" and the id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,8 @@ class AuditFilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.zone = ZoneInfo("UTC")
+        #: The services' clock, so the default period follows it (tests freeze it).
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._extra_actions: tuple[str, ...] = ()
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -118,11 +121,13 @@ class AuditFilterBar(QWidget):
 
     def clear_filters(self, *, emit: bool = True) -> None:
         self._extra_actions = ()
-        today = QDate.currentDate()
         self.use_since.setChecked(False)
         self.use_until.setChecked(False)
-        self.since.setDateTime(QDateTime(today.addDays(-7), QDateTime.currentDateTime().time()))
-        self.until.setDateTime(QDateTime(today.addDays(1), QDateTime.currentDateTime().time()))
+        now = self.now()
+        self._set_time(self.since, self.use_since, now - timedelta(days=7))
+        self._set_time(self.until, self.use_until, now + timedelta(minutes=1))
+        self.use_since.setChecked(False)
+        self.use_until.setChecked(False)
         self.user.setCurrentIndex(0)
         self.action.setCurrentText(ANY)
         self.object_type.setCurrentText(ANY)
