@@ -172,6 +172,9 @@ def main() -> None:
         t = time.perf_counter()
         report = services.audit.start_chain_verification().run()
         verify_s = time.perf_counter() - t
+        t = time.perf_counter()
+        exported = services.audit.start_csv_export(AuditFilter(), Path(tmp) / "all.csv").run()
+        csv_s = time.perf_counter() - t
         result = {
             "events": queries.total(),
             "build_s": round(build_s, 1),
@@ -180,6 +183,8 @@ def main() -> None:
             "flags_found": len(flags),
             "verify_chain_s": round(verify_s, 2),
             "chain_ok": report.ok,
+            "csv_export_all_s": round(csv_s, 1),
+            "csv_rows": exported,
         }
         print(json.dumps(result, indent=1))
         services.session.sign_out()

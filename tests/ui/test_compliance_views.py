@@ -196,6 +196,19 @@ def test_verify_chain_runs_in_the_background(workspace: Workspace, qtbot: QtBot)
     qtbot.waitUntil(lambda: "intact" in workspace.audit.result.text(), timeout=20_000)
 
 
+def test_a_verification_finishing_after_lock_is_dropped(
+    workspace: Workspace, owner: Services, qtbot: QtBot
+) -> None:
+    workspace.go_to("audit")
+    before = len(owner.audit.page(AuditFilter(actions=("audit_chain_verified",)), limit=10))
+    workspace.audit.verify_chain()
+    workspace.clear()  # what a lock does, while the worker is still verifying
+    _wait(qtbot, workspace.audit)
+    assert workspace.audit.result.text() == ""
+    after = owner.audit.page(AuditFilter(actions=("audit_chain_verified",)), limit=10)
+    assert len(after) == before
+
+
 def test_incidents_view(
     workspace: Workspace, owner: Services, qtbot: QtBot, tmp_path: Path
 ) -> None:

@@ -48,6 +48,7 @@ class AuditView(QWidget):
         super().__init__(parent)
         self._services = services
         self._filter = AuditFilter()
+        self._generation = 0  # bumped on lock: a result that arrives later is dropped
         self.task: BackgroundTask | None = None
         self.output = DocumentOutput(self)
         self.choose_csv = self._ask_csv
@@ -134,10 +135,11 @@ class AuditView(QWidget):
             return
         self.verify.setEnabled(False)
         self.result.setText("Verifying the audit chain…")
+        generation = self._generation
         self.task = run_with_progress(
             self,
             job.run,
-            self._verified,
+            lambda report: self._verified(report) if generation == self._generation else None,
             label="Verifying the audit chain…",
             on_error=self._verify_failed,
         )
@@ -209,6 +211,8 @@ class AuditView(QWidget):
         self.refresh()
 
     def clear(self) -> None:
+        self._generation += 1
+        self.verify.setEnabled(True)
         self.model.clear()
         self.result.clear()
         self.shown.clear()
