@@ -23,8 +23,13 @@ class Action(StrEnum):
     VIEW_USERS = "view_users"
     EDIT_PRACTICE_SETTINGS = "edit_practice_settings"
     VIEW_AUDIT_LOG = "view_audit_log"
+    EXPORT_AUDIT_LOG = "export_audit_log"
     CHECK_VAULT = "check_vault"
     MANAGE_BACKUPS = "manage_backups"
+    # The practice's compliance records (issue 7).
+    MANAGE_INCIDENTS = "manage_incidents"
+    MANAGE_SAFEGUARDS = "manage_safeguards"
+    RUN_SECURITY_CHECK = "run_security_check"
 
 
 _EVERYONE = frozenset(

@@ -19,15 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
-from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+
+from ehrdesk.reports import fonts
 
 __all__ = [
     "CONTENT_WIDTH",
@@ -56,8 +56,8 @@ TOP_MARGIN: Final = _PAGE_HEIGHT - HEADER_BASELINE + 26
 BOTTOM_MARGIN: Final = FOOTER_BASELINE + 24
 CONTENT_WIDTH: Final = _PAGE_WIDTH - 2 * SIDE_MARGIN
 
-SANS: Final = "Helvetica"
-SANS_BOLD: Final = "Helvetica-Bold"
+SANS: Final = fonts.SANS
+SANS_BOLD: Final = fonts.SANS_BOLD
 MONO_BOLD: Final = "Courier-Bold"
 
 
@@ -92,16 +92,17 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def markup(text: str) -> str:
-    """Escape text typed by a person ("Smith & Jones") for a reportlab Paragraph."""
-    return escape(text)
+def markup(text: str, font: str = SANS) -> str:
+    """Escape text typed by a person ("Smith & Jones", "心理诊所") for a reportlab
+    Paragraph; characters the document's face lacks are drawn in the fallback face."""
+    return fonts.markup(text, font)
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
     """Shorten `text` with an ellipsis so it fits `width` at `size`."""
-    if stringWidth(text, font, size) <= width:
+    if fonts.text_width(text, font, size) <= width:
         return text
-    while text and stringWidth(text + "\u2026", font, size) > width:
+    while text and fonts.text_width(text + "\u2026", font, size) > width:
         text = text[:-1]
     return text.rstrip() + "\u2026"
 
@@ -109,14 +110,15 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
 def draw_header(canvas: Any, decoration: PageDecoration) -> None:
     """Practice name on the left, document title on the right, a hairline below."""
     canvas.saveState()
-    title_width = stringWidth(decoration.document_title, SANS, 8.5)
+    title = _fit(decoration.document_title, SANS, 8.5, CONTENT_WIDTH * 0.55)
+    title_width = fonts.text_width(title, SANS, 8.5)
     canvas.setFillColor(Palette.MUTED)
-    canvas.setFont(SANS, 8.5)
-    canvas.drawRightString(_PAGE_WIDTH - SIDE_MARGIN, HEADER_BASELINE, decoration.document_title)
+    fonts.draw_string(
+        canvas, _PAGE_WIDTH - SIDE_MARGIN, HEADER_BASELINE, title, SANS, 8.5, align="right"
+    )
     canvas.setFillColor(Palette.INK)
-    canvas.setFont(SANS_BOLD, 9)
     name = _fit(decoration.practice_name, SANS_BOLD, 9, CONTENT_WIDTH - title_width - 24)
-    canvas.drawString(SIDE_MARGIN, HEADER_BASELINE, name)
+    fonts.draw_string(canvas, SIDE_MARGIN, HEADER_BASELINE, name, SANS_BOLD, 9)
     canvas.setStrokeColor(Palette.RULE)
     canvas.setLineWidth(0.6)
     canvas.line(SIDE_MARGIN, HEADER_BASELINE - 7, _PAGE_WIDTH - SIDE_MARGIN, HEADER_BASELINE - 7)
@@ -129,10 +131,10 @@ def draw_footer(canvas: Any, decoration: PageDecoration, page_number: int, page_
     canvas.setStrokeColor(Palette.RULE)
     canvas.setLineWidth(0.6)
     canvas.line(SIDE_MARGIN, FOOTER_BASELINE + 12, _PAGE_WIDTH - SIDE_MARGIN, FOOTER_BASELINE + 12)
-    canvas.setFont(SANS_BOLD, 8)
+    canvas.setFont(fonts.face(SANS_BOLD), 8)
     canvas.setFillColor(Palette.ACCENT)
     canvas.drawString(SIDE_MARGIN, FOOTER_BASELINE, "Confidential")
-    canvas.setFont(SANS, 8)
+    canvas.setFont(fonts.face(SANS), 8)
     canvas.setFillColor(Palette.MUTED)
     canvas.drawCentredString(
         _PAGE_WIDTH / 2, FOOTER_BASELINE, f"Page {page_number} of {page_count}"
@@ -147,19 +149,31 @@ def draw_footer(canvas: Any, decoration: PageDecoration, page_number: int, page_
 def paragraph_styles() -> dict[str, ParagraphStyle]:
     """The shared paragraph styles, fresh each call so a document may adjust its copy."""
     body = ParagraphStyle(
-        "body", fontName=SANS, fontSize=10, leading=14, textColor=Palette.INK, alignment=TA_LEFT
+        "body",
+        fontName=fonts.face(SANS),
+        fontSize=10,
+        leading=14,
+        textColor=Palette.INK,
+        alignment=TA_LEFT,
     )
     return {
         "body": body,
         "title": ParagraphStyle(
-            "title", parent=body, fontName=SANS_BOLD, fontSize=24, leading=28, spaceAfter=4
+            "title",
+            parent=body,
+            fontName=fonts.face(SANS_BOLD),
+            fontSize=24,
+            leading=28,
+            spaceAfter=4,
         ),
-        "subtitle": ParagraphStyle("subtitle", parent=body, fontName=SANS, fontSize=13, leading=17),
+        "subtitle": ParagraphStyle(
+            "subtitle", parent=body, fontName=fonts.face(SANS), fontSize=13, leading=17
+        ),
         "lead": ParagraphStyle("lead", parent=body, fontSize=11, leading=15.5),
         "heading": ParagraphStyle(
             "heading",
             parent=body,
-            fontName=SANS_BOLD,
+            fontName=fonts.face(SANS_BOLD),
             fontSize=11.5,
             leading=15,
             textColor=Palette.ACCENT,
@@ -168,7 +182,7 @@ def paragraph_styles() -> dict[str, ParagraphStyle]:
         "label": ParagraphStyle(
             "label",
             parent=body,
-            fontName=SANS_BOLD,
+            fontName=fonts.face(SANS_BOLD),
             fontSize=8,
             leading=10,
             textColor=Palette.MUTED,

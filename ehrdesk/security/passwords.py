@@ -19,12 +19,15 @@ Invariants:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import metadata
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -48,6 +51,7 @@ __all__ = [
     "in_history",
     "is_expired",
     "normalise",
+    "policy_fingerprint",
     "strength",
 ]
 
@@ -241,6 +245,28 @@ def strength(password: str, context_words: Sequence[str] = ()) -> PasswordStreng
     parts.extend(str(s) for s in feedback.get("suggestions") or ())
     advice = " ".join(p.strip() for p in parts if p and p.strip())
     return PasswordStrength(score=score, label=_LABELS[score], advice=advice)
+
+
+#: Bump when `check_password` itself changes what it refuses.
+CHECK_RULES_VERSION = 1
+
+
+def _zxcvbn_version() -> str:
+    try:
+        return metadata.version("zxcvbn")
+    except metadata.PackageNotFoundError:  # a frozen build without package metadata
+        return "bundled"
+
+
+def policy_fingerprint(policy: PasswordPolicy) -> str:
+    """What a password was checked against: the practice's policy, these rules and
+    zxcvbn's word lists (by version). A stored hash cannot be re-checked against a new
+    blocklist, so each password set records this, and the security check says whose
+    password was set under something other than today's."""
+    material = json.dumps(
+        [policy.to_json(), CHECK_RULES_VERSION, _zxcvbn_version()], sort_keys=True
+    ).encode()
+    return hashlib.sha256(material).hexdigest()[:16]
 
 
 def hash_for_history(password: str) -> str:

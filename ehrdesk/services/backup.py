@@ -8,7 +8,7 @@ back here, on the session's thread, because it must sign the session out.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ehrdesk.core.clock import Clock
@@ -82,6 +82,11 @@ class Backups:
         """The newest "test restore", good or bad (for the security-check screen)."""
         drills = self._records().drills()
         return drills[0] if drills else None
+
+    @requires(Action.MANAGE_BACKUPS)
+    def last_passed_restore_drill(self) -> RestoreDrill | None:
+        """The newest "test restore" that succeeded: what proves the backups work."""
+        return next((drill for drill in self._records().drills() if drill.ok), None)
 
     @requires(Action.MANAGE_BACKUPS)
     def reminder(self) -> str | None:
@@ -167,3 +172,22 @@ class Backups:
         finally:
             prepared.discard()
         return store.safety_copy_folder(name)
+
+
+class BackupStatus:
+    """What the security check asks of backups (`security_check.BackupStatusSource`):
+    the newest verified backup, and the newest restore drill that passed (a failed
+    drill proves nothing, so it does not count)."""
+
+    available = True
+
+    def __init__(self, backups: Backups) -> None:
+        self._backups = backups
+
+    def newest_verified_backup_at(self) -> datetime | None:
+        newest = self._backups.newest_verified_backup()
+        return None if newest is None else newest.created_at
+
+    def last_restore_drill(self) -> datetime | None:
+        drill = self._backups.last_passed_restore_drill()
+        return None if drill is None else drill.at

@@ -8,10 +8,14 @@ from pathlib import Path
 from ehrdesk.core.clock import Clock, SystemClock
 from ehrdesk.core.events import EventBus
 from ehrdesk.security.workstation import WorkstationKeyring
+from ehrdesk.services.activity import UnusualActivity
 from ehrdesk.services.audit import AuditReview
 from ehrdesk.services.auth import Auth
-from ehrdesk.services.backup import Backups
+from ehrdesk.services.backup import Backups, BackupStatus
+from ehrdesk.services.incidents import IncidentRegister
 from ehrdesk.services.restore import Restorer
+from ehrdesk.services.safeguards import Safeguards
+from ehrdesk.services.security_check import SecurityCheck
 from ehrdesk.services.session import Session
 from ehrdesk.services.settings import PracticeSettings
 from ehrdesk.services.users import Account, UserAdmin
@@ -19,7 +23,17 @@ from ehrdesk.services.vault import Vaults
 from ehrdesk.storage.vault_file import VaultStore
 
 #: The classes whose every public method checks a permission (see services/guard.py).
-GUARDED_SERVICES = (UserAdmin, Account, PracticeSettings, AuditReview, Backups)
+GUARDED_SERVICES = (
+    UserAdmin,
+    Account,
+    PracticeSettings,
+    AuditReview,
+    Backups,
+    UnusualActivity,
+    IncidentRegister,
+    Safeguards,
+    SecurityCheck,
+)
 
 
 @dataclass
@@ -36,6 +50,10 @@ class Services:
     audit: AuditReview
     backups: Backups
     restorer: Restorer
+    activity: UnusualActivity
+    incidents: IncidentRegister
+    safeguards: Safeguards
+    security: SecurityCheck
 
     @classmethod
     def build(
@@ -47,6 +65,7 @@ class Services:
         vaults = Vaults(store, keyring, clock)
         session = Session(store, clock, events)
         auth = Auth(vaults, session, clock)
+        backups = Backups(session, vaults, clock)
         return cls(
             data_dir=data_dir,
             clock=clock,
@@ -57,7 +76,11 @@ class Services:
             users=UserAdmin(session, vaults, auth, clock),
             account=Account(session, vaults, auth, clock),
             settings=PracticeSettings(session),
-            audit=AuditReview(session, store),
-            backups=Backups(session, vaults, clock),
+            audit=AuditReview(session, store, clock),
+            backups=backups,
             restorer=Restorer(store, keyring, clock),
+            activity=UnusualActivity(session, clock),
+            incidents=IncidentRegister(session, clock),
+            safeguards=Safeguards(session, clock),
+            security=SecurityCheck(session, store, clock, backups=BackupStatus(backups)),
         )

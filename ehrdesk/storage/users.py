@@ -8,8 +8,10 @@ from datetime import datetime
 from ehrdesk.core.errors import ConcurrentEditError, InvalidInput, NotFound
 from ehrdesk.core.models import Role, User, UserStatus
 from ehrdesk.security.keyslots import canonical_username
+from ehrdesk.security.passwords import PasswordPolicy, policy_fingerprint
 from ehrdesk.storage.audit import format_time
 from ehrdesk.storage.database import Connection
+from ehrdesk.storage.safeguards import PasswordPolicyChecks
 
 _USER_COLUMNS = (
     "id, username, full_name, role, status, created_at, password_changed_at, "
@@ -178,10 +180,16 @@ class UserRepository:
         return [str(r[0]) for r in rows]
 
     def remember_password(self, user_id: int, hashed: str, now: datetime) -> None:
+        """Called at every password set, after the policy accepted the password: keeps
+        its hash for the history rule and records which policy it passed (the
+        security check compares that with today's policy)."""
         self._conn.execute(
             "INSERT INTO password_history (user_id, hash, created_at) VALUES (?, ?, ?)",
             (user_id, hashed, format_time(now)),
         )
+        raw = SettingsRepository(self._conn).get("password_policy", {})
+        policy = PasswordPolicy.from_json(raw if isinstance(raw, dict) else {})
+        PasswordPolicyChecks(self._conn).record(user_id, policy_fingerprint(policy), now)
 
 
 class SettingsRepository:

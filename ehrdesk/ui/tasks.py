@@ -224,3 +224,14 @@ def run_long_work(
     )
     report = task.report
     return task.start(lambda: work(report, token))
+
+
+def counted(report: Progress, cancel: CancelToken, label: str) -> Callable[[int, int], None]:
+    """A `progress(done, total)` for work that counts things (events checked, rows
+    written), reporting under `label`; each report also honours Cancel."""
+
+    def progress(done: int, total: int) -> None:
+        cancel.raise_if_cancelled()
+        report(done, total, label)
+
+    return progress

@@ -258,6 +258,27 @@ def test_a_failed_restore_drill_is_recorded_too(owner: Services, drive: Path) ->
     assert work_folders(owner) == []
 
 
+def test_the_security_check_counts_verified_backups_and_passed_drills_only(
+    owner: Services, drive: Path
+) -> None:
+    def item(key: str) -> str:
+        return next(i.status.value for i in owner.security.run().items if i.key == key)
+
+    assert (item("backups"), item("restore_drill")) == ("to_do", "to_do")
+    good = backup(owner, drive)
+    damaged = backup(owner, drive)
+    damaged.path.write_bytes(damaged.path.read_bytes()[:-100])
+    with pytest.raises(BackupDamaged):
+        owner.backups.restore_drill_job(damaged.path).run()
+
+    assert (item("backups"), item("restore_drill")) == ("good", "to_do")  # a failed drill
+
+    owner.backups.restore_drill_job(good.path).run()
+
+    assert item("restore_drill") == "good"
+    assert owner.backups.last_passed_restore_drill() is not None
+
+
 # What the Today screen and automatic backups ask ------------------------------------------
 
 

@@ -16,24 +16,36 @@ import json
 import shutil
 import signal
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ehrdesk.core.audit_review import ActivityThresholds, AuditFilter, PracticeHours
 from ehrdesk.core.clock import FrozenClock
+from ehrdesk.core.compliance import (
+    BusinessAssociate,
+    Incident,
+    IncidentDraft,
+    IncidentStatus,
+    RiskAssessment,
+    SecurityCheckReport,
+)
 from ehrdesk.core.errors import PermissionDenied, SessionLocked
 from ehrdesk.core.models import Role
 from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.security import totp
 from ehrdesk.security.passwords import PasswordPolicy
 from ehrdesk.security.workstation import MemoryKeyring
+from ehrdesk.services.documents import Purpose
 from ehrdesk.services.guard import REQUIRED_ACTION
 from ehrdesk.services.registry import GUARDED_SERVICES, Services
 from ehrdesk.services.session import SessionState
+from ehrdesk.storage.audit import ChainReport
 from ehrdesk.storage.backup_records import BackupSettings
+from tests.compliance_support import add_client
 
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 USER_PASSWORD = "meadow copper violin 2024 rain"
@@ -124,6 +136,58 @@ class Caller:
         self.after_success.append(lambda: self.practice.secrets.update({self.username: secret}))
         return (secret, totp.current_code(secret, self.practice.clock.now())), {}
 
+    @property
+    def allowed_to_manage(self) -> bool:
+        session = self.practice.services.session
+        return self.username == "owner" and session.state is SessionState.SIGNED_IN
+
+    @property
+    def scratch(self) -> Path:
+        return self.practice.services.data_dir.parent
+
+    def client(self) -> int:
+        """A client row (inserted directly: the owner's call needs one to exist)."""
+        if not self.allowed_to_manage:
+            return 1
+        return add_client(self.practice.services, "Ann", "Able")
+
+    def incident(self, *, with_client: bool = False) -> Incident:
+        """A real incident when the owner calls; a stand-in for a refused caller, who
+        never gets as far as using it."""
+        services = self.practice.services
+        if self.allowed_to_manage:
+            incident = services.incidents.record(INCIDENT)
+            if with_client:
+                incident = services.incidents.add_clients(incident, [self.client()])
+            return incident
+        now = self.practice.clock.now()
+        return Incident(
+            1,
+            "x",
+            "",
+            None,
+            None,
+            now,
+            RiskAssessment(),
+            "",
+            IncidentStatus.OPEN,
+            None,
+            (1,),
+            now,
+            now,
+            1,
+        )
+
+    def associate(self) -> BusinessAssociate:
+        if self.allowed_to_manage:
+            return self.practice.services.safeguards.add_business_associate("Fax", "", None, None)
+        return BusinessAssociate(1, "Fax", "", None, None, True, 1)
+
+
+INCIDENT = IncidentDraft(
+    title="Lost phone", what_happened="", discovered_at=datetime(2026, 3, 1, tzinfo=UTC)
+)
+
 
 def _no_args(caller: Caller) -> Args:
     return (), {}
@@ -174,6 +238,7 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
     "Backups.recent_backups": _no_args,
     "Backups.newest_verified_backup": _no_args,
     "Backups.last_restore_drill": _no_args,
+    "Backups.last_passed_restore_drill": _no_args,
     "Backups.reminder": _no_args,
     "Backups.automatic_folder": _no_args,
     "Backups.daily_backup_due": _no_args,
@@ -182,6 +247,52 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
     "Backups.restore_drill_job": _backup_file,
     "Backups.restore_over_job": _backup_file,
     "Backups.finish_restore_over": _prepared_restore,
+    "AuditReview.page": lambda c: ((AuditFilter(),), {"limit": 5}),
+    "AuditReview.start_chain_verification": _no_args,
+    "AuditReview.record_chain_verification": lambda c: ((ChainReport(1, None, None),), {}),
+    "AuditReview.start_csv_export": lambda c: ((AuditFilter(), c.scratch / "log.csv"), {}),
+    "AuditReview.audit_report": lambda c: ((AuditFilter(), Purpose.SAVE), {}),
+    "UnusualActivity.flags": _no_args,
+    "UnusualActivity.thresholds": _no_args,
+    "UnusualActivity.set_thresholds": lambda c: ((ActivityThresholds(records_opened=40),), {}),
+    "UnusualActivity.practice_hours": _no_args,
+    "UnusualActivity.set_practice_hours": lambda c: ((PracticeHours("Europe/Berlin"),), {}),
+    "IncidentRegister.incidents": _no_args,
+    "IncidentRegister.incident": lambda c: ((c.incident().id,), {}),
+    "IncidentRegister.record": lambda c: ((INCIDENT,), {}),
+    "IncidentRegister.update": lambda c: ((c.incident(), INCIDENT), {}),
+    "IncidentRegister.add_clients": lambda c: ((c.incident(), [c.client()]), {}),
+    "IncidentRegister.add_clients_from_audit": lambda c: (
+        (c.incident(), 1, INCIDENT.discovered_at - timedelta(days=1), INCIDENT.discovered_at),
+        {},
+    ),
+    "IncidentRegister.remove_client": lambda c: ((c.incident(), 1), {}),
+    "IncidentRegister.countdowns": _no_args,
+    "IncidentRegister.letter_template": _no_args,
+    "IncidentRegister.set_letter_template": lambda c: (("Dear {client_name},",), {}),
+    "IncidentRegister.notification_letters": lambda c: (
+        (c.incident(with_client=True), Purpose.PRINT),
+        {},
+    ),
+    "IncidentRegister.incident_report": lambda c: ((c.incident(), Purpose.SAVE), {}),
+    "Safeguards.training_log": _no_args,
+    "Safeguards.training_due": _no_args,
+    "Safeguards.record_training": lambda c: ((1, date(2026, 2, 1), "Phishing"), {}),
+    "Safeguards.business_associates": _no_args,
+    "Safeguards.add_business_associate": lambda c: (("Cloud fax", "Faxes", None, None), {}),
+    "Safeguards.update_business_associate": lambda c: (
+        (c.associate(), replace(c.associate(), handles="Faxes and e-mail")),
+        {},
+    ),
+    "Safeguards.response_plan": _no_args,
+    "Safeguards.response_plan_history": _no_args,
+    "Safeguards.save_response_plan": lambda c: (("Owner leads", "Contain", "Insurer"), {}),
+    "Safeguards.safeguards_document": lambda c: ((Purpose.PRINT,), {}),
+    "SecurityCheck.run": _no_args,
+    "SecurityCheck.review_record": lambda c: (
+        (SecurityCheckReport(c.practice.clock.now(), ()), Purpose.SAVE),
+        {},
+    ),
 }
 
 

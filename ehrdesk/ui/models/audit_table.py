@@ -1,8 +1,12 @@
-"""The audit log as a table, newest first, fetched from the database a page at a time."""
+"""The audit log as a table, newest first, fetched from the database a page at a time.
+
+The fetch function takes the last event shown (None for the first page) and a page
+size, so paging is the database's keyset, never an offset."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 from enum import IntEnum
 from typing import Any
 
@@ -37,11 +41,13 @@ EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class AuditTableModel(QAbstractTableModel):
-    def __init__(self, fetch: Callable[[int | None, int], list[AuditEvent]]) -> None:
+    def __init__(self, fetch: Callable[[AuditEvent | None, int], list[AuditEvent]]) -> None:
         super().__init__()
         self._fetch = fetch
         self._rows: list[AuditEvent] = []
         self._more = False
+        #: The zone times are shown in (the practice's); None: this computer's.
+        self.zone: tzinfo | None = None
 
     def reload(self) -> None:
         rows = self._fetch(None, PAGE)  # before the reset: a refusal leaves the model whole
@@ -49,6 +55,9 @@ class AuditTableModel(QAbstractTableModel):
         self._rows = rows
         self._more = len(rows) == PAGE
         self.endResetModel()
+
+    def event_at(self, row: int) -> AuditEvent:
+        return self._rows[row]
 
     def clear(self) -> None:
         self.beginResetModel()
@@ -68,7 +77,7 @@ class AuditTableModel(QAbstractTableModel):
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid() or not self._rows:
             return
-        page = self._fetch(self._rows[-1].seq, PAGE)
+        page = self._fetch(self._rows[-1], PAGE)
         self._more = len(page) == PAGE
         if page:
             self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
@@ -90,12 +99,13 @@ class AuditTableModel(QAbstractTableModel):
             return event
         if role != Qt.ItemDataRole.DisplayRole:
             return None
+        if index.column() == Column.TIME:
+            return event.at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S")
         return _CELLS[Column(index.column())](event)
 
 
 _CELLS: dict[Column, Callable[[AuditEvent], str]] = {
     Column.SEQ: lambda e: str(e.seq),
-    Column.TIME: lambda e: e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
     Column.USER: lambda e: e.username or "—",
     Column.ROLE: lambda e: (e.role or "").replace("_", " "),
     Column.ACTION: lambda e: e.action.replace("_", " "),

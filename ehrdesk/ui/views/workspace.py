@@ -17,13 +17,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ehrdesk.core.audit_review import AuditFilter
 from ehrdesk.core.errors import UserFacingError
 from ehrdesk.core.models import Role
 from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
+from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.views.audit import AuditView
 from ehrdesk.ui.views.backups import BackupsView
+from ehrdesk.ui.views.incidents import IncidentsView
+from ehrdesk.ui.views.safeguards import SafeguardsView
+from ehrdesk.ui.views.security_check import SecurityCheckView
 from ehrdesk.ui.views.today import EmptyView, TodayView
 
 
@@ -39,6 +44,9 @@ PLACES = (
     Place("schedule", "Schedule", None),
     Place("clients", "Clients", None),
     Place("audit", "Audit", Action.VIEW_AUDIT_LOG),
+    Place("incidents", "Incidents", Action.MANAGE_INCIDENTS),
+    Place("safeguards", "Safeguards", Action.MANAGE_SAFEGUARDS),
+    Place("security", "Security check", Action.RUN_SECURITY_CHECK),
     Place("backups", "Backups", Action.MANAGE_BACKUPS),
     Place("settings", "Settings", None),
 )
@@ -64,6 +72,11 @@ class Workspace(QWidget):
         self.audit = AuditView(services)
         self.backups = BackupsView(services)
         self.backups.backed_up.connect(self.refresh_reminders)
+        self.incidents = IncidentsView(services)
+        self.safeguards = SafeguardsView(services)
+        self.security = SecurityCheckView(services)
+        self.today.show_events.connect(self.show_audit_events)
+        self.today.show_incident.connect(self.show_incident)
         self.views: dict[str, QWidget] = {
             "today": self.today,
             "schedule": EmptyView(
@@ -72,6 +85,9 @@ class Workspace(QWidget):
             ),
             "clients": EmptyView("Clients", "Client records will be listed and searched here."),
             "audit": self.audit,
+            "incidents": self.incidents,
+            "safeguards": self.safeguards,
+            "security": self.security,
             "backups": self.backups,
         }
         for view in self.views.values():
@@ -87,6 +103,7 @@ class Workspace(QWidget):
         self._signed = signed
         self._fill_nav(signed.user.role)
         self.refresh_reminders()
+        self._attention(signed.user.role)
         self.nav.setCurrentRow(0)
         self.nav.setFocus()
 
@@ -105,6 +122,31 @@ class Workspace(QWidget):
             if reminder is not None:
                 reminders.append(reminder)
         self.today.show_for(signed, greeting_for(now.hour), reminders)
+
+    def _attention(self, role: Role) -> None:
+        """The owner's flags and incident deadlines on Today."""
+        if not (allowed(role, Action.VIEW_AUDIT_LOG) and allowed(role, Action.MANAGE_INCIDENTS)):
+            return
+        try:
+            countdowns = self._services.incidents.countdowns()
+            flags = self._services.activity.flags()
+        except Exception as error:
+            show_error(self, error)
+            return
+        self.today.show_attention(countdowns, flags)
+
+    def go_to(self, key: str) -> None:
+        places = self.visible_places()
+        if key in places:
+            self.nav.setCurrentRow(places.index(key))
+
+    def show_audit_events(self, filt: AuditFilter) -> None:
+        self.go_to("audit")
+        self.audit.show_events(filt)
+
+    def show_incident(self, incident_id: int) -> None:
+        self.go_to("incidents")
+        self.incidents.refresh(select=incident_id)
 
     def _fill_nav(self, role: Role) -> None:
         self.nav.blockSignals(True)
@@ -127,10 +169,8 @@ class Workspace(QWidget):
             return  # opened on Enter or a click (itemActivated), not by arrowing past it
         view = self.views[key]
         self.stack.setCurrentWidget(view)
-        if view is self.audit:
-            self.audit.refresh()
-        elif view is self.backups:
-            self.backups.refresh()
+        if view in (self.audit, self.incidents, self.safeguards, self.security, self.backups):
+            view.refresh()
 
     def _activated(self, item: QListWidgetItem) -> None:
         if item.data(Qt.ItemDataRole.UserRole) == "settings":
