@@ -8,8 +8,16 @@ from pathlib import Path
 from ehrdesk.core.clock import Clock, SystemClock
 from ehrdesk.core.events import EventBus
 from ehrdesk.security.workstation import WorkstationKeyring
+from ehrdesk.services.assessments import Intakes, TreatmentPlans
 from ehrdesk.services.audit import AuditReview
 from ehrdesk.services.auth import Auth
+from ehrdesk.services.charting import Charts
+from ehrdesk.services.diagnoses import Diagnoses
+from ehrdesk.services.emergency import EmergencyAccess
+from ehrdesk.services.icd10 import CodeIndex
+from ehrdesk.services.measures import Measures
+from ehrdesk.services.notes import ProgressNotes
+from ehrdesk.services.psychotherapy import PsychotherapyNotes
 from ehrdesk.services.session import Session
 from ehrdesk.services.settings import PracticeSettings
 from ehrdesk.services.users import Account, UserAdmin
@@ -17,7 +25,20 @@ from ehrdesk.services.vault import Vaults
 from ehrdesk.storage.vault_file import VaultStore
 
 #: The classes whose every public method checks a permission (see services/guard.py).
-GUARDED_SERVICES = (UserAdmin, Account, PracticeSettings, AuditReview)
+GUARDED_SERVICES = (
+    UserAdmin,
+    Account,
+    PracticeSettings,
+    AuditReview,
+    Charts,
+    ProgressNotes,
+    PsychotherapyNotes,
+    Intakes,
+    TreatmentPlans,
+    Diagnoses,
+    Measures,
+    EmergencyAccess,
+)
 
 
 @dataclass
@@ -32,6 +53,14 @@ class Services:
     account: Account
     settings: PracticeSettings
     audit: AuditReview
+    charts: Charts
+    notes: ProgressNotes
+    psychotherapy: PsychotherapyNotes
+    intakes: Intakes
+    plans: TreatmentPlans
+    diagnoses: Diagnoses
+    measures: Measures
+    emergency: EmergencyAccess
 
     @classmethod
     def build(
@@ -54,4 +83,12 @@ class Services:
             account=Account(session, vaults, auth, clock),
             settings=PracticeSettings(session),
             audit=AuditReview(session, store),
+            charts=Charts(session, clock, auth),
+            notes=ProgressNotes(session, clock, auth),
+            psychotherapy=PsychotherapyNotes(session, clock, auth),
+            intakes=Intakes(session, clock, auth),
+            plans=TreatmentPlans(session, clock, auth),
+            diagnoses=Diagnoses(session, clock, auth, CodeIndex()),
+            measures=Measures(session, clock, auth),
+            emergency=EmergencyAccess(session, clock, auth),
         )

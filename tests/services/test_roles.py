@@ -6,6 +6,8 @@ method that is unguarded, or that nobody thought to call from each role, fails h
 Then each role calls each method: `PermissionDenied` exactly when the permissions
 table says no, each refusal audited as `permission_denied`, and a refused call
 changes nothing. A signed-out or locked session gets `SessionLocked` from every one.
+The chart's methods (issue 5) take their arguments from tests/services/role_chart_args.py:
+the front desk is refused every one of them.
 """
 
 from __future__ import annotations
@@ -26,13 +28,19 @@ import pytest
 from ehrdesk.core.clock import FrozenClock
 from ehrdesk.core.errors import PermissionDenied, SessionLocked
 from ehrdesk.core.models import Role
-from ehrdesk.core.permissions import Action, allowed
+from ehrdesk.core.permissions import CLINICAL, Action, allowed
 from ehrdesk.security import totp
 from ehrdesk.security.passwords import PasswordPolicy
 from ehrdesk.security.workstation import MemoryKeyring
 from ehrdesk.services.guard import REQUIRED_ACTION
 from ehrdesk.services.registry import GUARDED_SERVICES, Services
 from ehrdesk.services.session import SessionState
+from tests.services.role_chart_args import (
+    CHART_ARGUMENTS,
+    ChartRecords,
+    build_chart_records,
+    chart_state,
+)
 
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 USER_PASSWORD = "meadow copper violin 2024 rain"
@@ -150,6 +158,7 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
     "AuditReview.newest_events": lambda c: ((), {"limit": 5}),
     "AuditReview.verify_chain": _no_args,
     "AuditReview.check_vault": _no_args,
+    **CHART_ARGUMENTS,
 }
 
 
@@ -192,12 +201,15 @@ def test_every_guarded_method_has_an_argument_row() -> None:
 
 
 def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
-    """DESIGN §1: only the owner administers; everyone looks after their own account."""
+    """DESIGN §1: only the owner administers; everyone looks after their own account;
+    clinicians (and the owner) do the chart's work, the front desk none of it."""
     own = {Action.CHANGE_OWN_PASSWORD, Action.REENROL_OWN_SECOND_FACTOR, Action.VIEW_OWN_ACCOUNT}
     for action in Action:
         assert allowed(Role.OWNER, action)
-        for role in (Role.CLINICIAN, Role.FRONT_DESK):
-            assert allowed(role, action) is (action in own), (role, action)
+        assert allowed(Role.FRONT_DESK, action) is (action in own), action
+        assert allowed(Role.CLINICIAN, action) is (action in own | CLINICAL), action
+    assert {Action.VIEW_CHART, Action.SIGN_NOTES, Action.EMERGENCY_ACCESS} <= CLINICAL
+    assert Action.REVIEW_EMERGENCY_ACCESS not in CLINICAL
 
 
 # The matrix --------------------------------------------------------------------------
@@ -212,6 +224,7 @@ class Practice:
     clock: FrozenClock
     secrets: dict[str, str]
     passwords: dict[str, str]
+    records: ChartRecords | None = None
 
     def sign_in(self, username: str) -> None:
         self.clock.advance(30)  # a fresh TOTP step: a code is accepted only once
@@ -227,6 +240,7 @@ class Template:
     secrets: dict[str, str]
     passwords: dict[str, str]
     observed: Observed
+    records: ChartRecords
 
 
 @dataclass(frozen=True)
@@ -257,6 +271,7 @@ def _observe(practice: Practice) -> Observed:
             "idle": services.settings.idle_timeout_minutes(),
             "practice": services.settings.practice_name(),
             "slots": _user_slots(services.data_dir),
+            "chart": chart_state(services),
         }
         denials = [
             (e.username, e.role, e.object_type, e.object_id)
@@ -283,7 +298,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     practice = Practice(
         services, clock, {"owner": created.owner.totp_secret}, {"owner": OWNER_PASSWORD}
     )
-    with _deadline(10):  # module fixtures are set up before the autouse deadline
+    with _deadline(60):  # module fixtures are set up before the autouse deadline
         return _build_template(practice, data_dir, keyring)
 
 
@@ -299,10 +314,11 @@ def _build_template(practice: Practice, data_dir: Path, keyring: MemoryKeyring) 
         practice.secrets[username] = enrolment.totp_secret
         practice.passwords[username] = USER_PASSWORD
     services.session.sign_out()
+    records = build_chart_records(services, practice.sign_in, practice.passwords)
     observed = _observe(practice)
     assert observed.denials == []
     now = practice.clock.now()
-    return Template(data_dir, keyring, now, practice.secrets, practice.passwords, observed)
+    return Template(data_dir, keyring, now, practice.secrets, practice.passwords, observed, records)
 
 
 @pytest.fixture
@@ -312,7 +328,9 @@ def copy(template: Template, tmp_path: Path) -> Practice:
     shutil.copytree(template.data_dir, data_dir)
     clock = FrozenClock(template.now)
     services = Services.build(data_dir, keyring=template.keyring, clock=clock)
-    return Practice(services, clock, dict(template.secrets), dict(template.passwords))
+    return Practice(
+        services, clock, dict(template.secrets), dict(template.passwords), template.records
+    )
 
 
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
