@@ -499,6 +499,11 @@ class OpenedChart:
     first_page: TimelinePage
 
 
+#: Around each matching word of a search hit's snippet: control characters, which no
+#: typed text holds, so the view can mark them up after escaping everything else.
+HIT_START, HIT_END = "\x02", "\x03"
+
+
 @dataclass(frozen=True, slots=True)
 class NoteSearchHit:
     note_id: int
@@ -507,6 +512,10 @@ class NoteSearchHit:
     service_at: datetime
     snippet: str
     in_addendum: bool = False
+
+    @property
+    def plain_snippet(self) -> str:
+        return self.snippet.replace(HIT_START, "").replace(HIT_END, "")
 
 
 @dataclass(frozen=True, slots=True)

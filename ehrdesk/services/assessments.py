@@ -72,7 +72,7 @@ class Intakes(ChartServiceBase):
                 safety_plan,
                 self._clock.now(),
             )
-            tx.audit("intake_saved", object_type="intake", object_id=str(intake.id))
+            self._audit_edit(tx, "intake_saved", "intake", intake.id)
         return saved
 
     @requires(Action.SIGN_NOTES)
@@ -157,7 +157,7 @@ class TreatmentPlans(ChartServiceBase):
                 review_date,
                 self._clock.now(),
             )
-            tx.audit("treatment_plan_saved", object_type="treatment_plan", object_id=str(plan.id))
+            self._audit_edit(tx, "treatment_plan_saved", "treatment_plan", plan.id)
         return saved
 
     @requires(Action.SIGN_NOTES)

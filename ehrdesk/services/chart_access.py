@@ -17,17 +17,22 @@ whatever the caller was doing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ehrdesk.core.chart import MAX_TEXT_CHARS, AccessBasis, EmergencyGrant
 from ehrdesk.core.clock import Clock
 from ehrdesk.core.errors import AuthenticationFailed, ChartAccessRequired, InvalidInput
 from ehrdesk.core.models import Role, User
 from ehrdesk.services.auth import Auth
-from ehrdesk.services.session import Session
+from ehrdesk.services.session import Session, Transaction
+from ehrdesk.storage.audit import last_event_about
 from ehrdesk.storage.chart import ChartRepository
 from ehrdesk.storage.database import Connection
 from ehrdesk.storage.emergency import EmergencyAccessRepository
+
+#: Saves of one draft by one person within this long are one audit event: an editor
+#: autosaves every few seconds, and the log should say "edited", not every keystroke.
+EDIT_AUDIT_INTERVAL = timedelta(minutes=15)
 
 TOO_LONG = (
     f"This text is too long to save ({MAX_TEXT_CHARS:,} characters at most); nothing was "
@@ -75,6 +80,18 @@ class ChartServiceBase:
                 tx.audit("chart_access_denied", object_type="client", object_id=str(client_id))
             raise ChartAccessRequired
         return basis
+
+    def _audit_edit(self, tx: Transaction, action: str, object_type: str, object_id: int) -> None:
+        """Audit a draft's save, unless the newest event about it is this person's
+        creation or save within EDIT_AUDIT_INTERVAL (the same stretch of typing)."""
+        last = last_event_about(tx.conn, object_type, str(object_id))
+        if last is not None:
+            last_action, user_id, at = last
+            recent = at >= self._clock.now() - EDIT_AUDIT_INTERVAL
+            ours = last_action == action or last_action.endswith("_created")
+            if ours and recent and user_id == self._me().id:
+                return
+        tx.audit(action, object_type=object_type, object_id=str(object_id))
 
     def _confirm_signature(self, password: str) -> None:
         """The signer's own password, again. A wrong one counts toward the throttle like

@@ -5,13 +5,12 @@ Rules kept here, on top of the schema's triggers: only a note's author edits, si
 discards their draft; a signed note is never changed, only followed by addenda; a note
 is never dated in the future; a text over the limit is refused whole and the draft in
 the database keeps what it had. Autosaves are audited once per person and note every
-quarter of an hour (`note_draft_saved`), so a draft saved every few seconds does not
-fill the log; creation, signing, addenda and discarding are each audited.
+quarter of an hour (`note_draft_saved`, see `ChartServiceBase._audit_edit`), so a draft
+saved every few seconds does not fill the log; creation, signing, addenda and
+discarding are each audited.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from ehrdesk.core.chart import (
     NoteSection,
@@ -25,11 +24,9 @@ from ehrdesk.core.permissions import Action
 from ehrdesk.services.chart_access import ChartServiceBase, check_length
 from ehrdesk.services.guard import requires
 from ehrdesk.services.session import Transaction
-from ehrdesk.storage.audit import last_event_about
 from ehrdesk.storage.chart import ChartRepository
 from ehrdesk.storage.notes import NoteRepository
 
-DRAFT_AUDIT_INTERVAL = timedelta(minutes=15)
 NOT_YOURS = "Only the clinician who wrote this note can change or sign it."
 MAX_TEMPLATE_FIELDS = 20
 
@@ -185,8 +182,7 @@ class ProgressNotes(ChartServiceBase):
                 start=start,
                 now=self._clock.now(),
             )
-            if not self._recently_audited(tx, note.id):
-                self._audit(tx, "note_draft_saved", note)
+            self._audit_edit(tx, "note_draft_saved", "progress_note", note.id)
         return saved
 
     @requires(Action.SIGN_NOTES)
@@ -255,15 +251,6 @@ class ProgressNotes(ChartServiceBase):
 
     def _audit(self, tx: Transaction, action: str, note: ProgressNote) -> None:
         tx.audit(action, object_type="progress_note", object_id=str(note.id))
-
-    def _recently_audited(self, tx: Transaction, note_id: int) -> bool:
-        """Whether the last event about this note is this person's draft save, within
-        the quarter of an hour: then this save is part of the same stretch of typing."""
-        last = last_event_about(tx.conn, "progress_note", str(note_id))
-        if last is None or last[0] not in ("note_draft_saved", "note_created"):
-            return False
-        _, user_id, at = last
-        return user_id == self._me().id and at >= self._clock.now() - DRAFT_AUDIT_INTERVAL
 
 
 def _check_fields(fields: list[TemplateField]) -> tuple[TemplateField, ...]:

@@ -95,9 +95,7 @@ class PsychotherapyNotes(ChartServiceBase):
             saved = PsychotherapyRepository(tx.conn).update(
                 stale, body, body_format, self._clock.now()
             )
-            tx.audit(
-                "psychotherapy_note_saved", object_type="psychotherapy_note", object_id=str(note.id)
-            )
+            self._audit_edit(tx, "psychotherapy_note_saved", "psychotherapy_note", note.id)
         return _note(saved)
 
     def _own(self, note_id: int) -> SealedNote:

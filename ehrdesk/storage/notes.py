@@ -12,6 +12,8 @@ import json
 from datetime import datetime
 
 from ehrdesk.core.chart import (
+    HIT_END,
+    HIT_START,
     Addendum,
     NoteSearchHit,
     NoteSection,
@@ -314,9 +316,9 @@ class NoteRepository:
         if match is None:
             return []
         hits = self._conn.execute(
-            "SELECT rowid, snippet(note_search, 1, '[', ']', '…', 12) FROM note_search "
+            "SELECT rowid, snippet(note_search, 1, ?, ?, '…', 12) FROM note_search "
             "WHERE note_search MATCH ? ORDER BY rowid DESC LIMIT ?",
-            (match, limit),
+            (HIT_START, HIT_END, match, limit),
         ).fetchall()
         if not hits:
             return []

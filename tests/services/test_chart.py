@@ -121,7 +121,8 @@ def test_search_finds_only_ones_own_words_in_charts_one_may_open(
     assert services.charts.search_notes("nightmares river") == []
     assert services.charts.search_notes('" OR owner:u1 *') == []  # typed syntax is literal
     hit = services.charts.search_notes("FLOOD")[0]
-    assert "[flood]" in hit.snippet.casefold() and hit.client_name == "Rivers, Casey"
+    assert "\x02flood\x03" in hit.snippet.casefold() and hit.client_name == "Rivers, Casey"
+    assert "flood" in hit.plain_snippet.casefold() and "\x02" not in hit.plain_snippet
 
     signed = services.notes.sign_note(note, CLINICIAN_PASSWORD)
     services.notes.add_addendum(signed, "The flood was in 2019.", CLINICIAN_PASSWORD)

@@ -2,6 +2,9 @@
 
 Items a role may not use are not shown (the services refuse them anyway). Every view
 here has `clear()`, called when the session locks.
+
+`open_chart(client_id)` is how any view reaches a client's chart (Today's lists now;
+the client list and the schedule after the front desk's views land).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.views.audit import AuditView
+from ehrdesk.ui.views.chart import ChartView
 from ehrdesk.ui.views.today import EmptyView, TodayView
 
 
@@ -57,8 +61,11 @@ class Workspace(QWidget):
         em = self.fontMetrics().horizontalAdvance("M")
         self.nav.setFixedWidth(11 * em)
         self.stack = QStackedWidget()
-        self.today = TodayView()
+        self.today = TodayView(services)
+        self.today.chart_requested.connect(self.open_chart)
         self.audit = AuditView(services)
+        self.chart = ChartView(services)
+        self.chart.closed.connect(self.close_chart)
         self.views: dict[str, QWidget] = {
             "today": self.today,
             "schedule": EmptyView(
@@ -67,6 +74,7 @@ class Workspace(QWidget):
             ),
             "clients": EmptyView("Clients", "Client records will be listed and searched here."),
             "audit": self.audit,
+            "chart": self.chart,
             "backups": EmptyView(
                 "Backups", "Encrypted backups to a USB drive will be taken and checked here."
             ),
@@ -110,6 +118,34 @@ class Workspace(QWidget):
         self.stack.setCurrentWidget(view)
         if view is self.audit:
             self.audit.refresh()
+        elif view is self.today:
+            self.today.refresh()
+
+    def open_chart(self, client_id: int, note_id: int = 0) -> bool:
+        """Show a client's chart (at one of its notes); False if it stays closed."""
+        if not self.chart.open(client_id):
+            return False
+        self.nav.blockSignals(True)
+        self.nav.clearSelection()
+        self.nav.setCurrentRow(-1)
+        self.nav.blockSignals(False)
+        self.stack.setCurrentWidget(self.chart)
+        if note_id:
+            try:
+                note = self._services.notes.note(note_id)
+            except Exception:  # the chart is open; the note may be gone
+                return True
+            me = self._services.session.current_user()
+            if not note.signed and note.author_id == me.id:
+                self.chart.edit_note(note)
+            else:
+                self.chart.show_note(note)
+        return True
+
+    def close_chart(self) -> None:
+        self.chart.clear()
+        self.stack.setCurrentWidget(self.today)
+        self.nav.setCurrentRow(0)
 
     def _activated(self, item: QListWidgetItem) -> None:
         if item.data(Qt.ItemDataRole.UserRole) == "settings":
