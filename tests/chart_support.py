@@ -17,6 +17,7 @@ from ehrdesk.core.chart import NoteStart
 from ehrdesk.core.models import Role
 from ehrdesk.services.registry import Services
 from ehrdesk.storage.chart import utc_text
+from ehrdesk.storage.users import UserRepository
 from tests.conftest import Practice
 
 CLINICIAN_PASSWORD = "meadow copper violin 2024 rain"
@@ -125,6 +126,12 @@ def chart_practice(practice: Practice, add_user: Callable[..., None]) -> ChartPr
     practice.sign_in("owner")
     services = practice.services
     ids = {name: user_id(services, name) for name in ("owner", "carla", "dev", "frank")}
+    with services.session.transaction() as tx:  # no forced password change at sign-in
+        users = UserRepository(tx.conn)
+        for name in ("carla", "dev", "frank"):
+            record = users.find(name)
+            assert record is not None
+            users.password_changed(record, services.clock.now(), must_change=False)
     casey = add_client(services, clinician_id=ids["carla"])
     robin = add_client(
         services, first="Robin", last="Okafor", born=date(1978, 2, 1), pronouns="she/her",

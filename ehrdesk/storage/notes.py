@@ -9,6 +9,7 @@ are signed when written. Every write to a note's text rewrites its row of
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from ehrdesk.core.chart import (
@@ -51,6 +52,19 @@ def sections_json(sections: tuple[NoteSection, ...]) -> str:
 
 def searchable_text(sections: tuple[NoteSection, ...]) -> str:
     return "\n".join(s.text for s in sections if s.text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalNote:
+    client_id: int
+    author_id: int
+    template: NoteTemplate
+    service_at: datetime
+    duration_minutes: int
+    cpt_code: str
+    location: str
+    sections: tuple[NoteSection, ...]
+    signed_at: datetime
 
 
 def _template(row: tuple[object, ...]) -> NoteTemplate:
@@ -299,6 +313,48 @@ class NoteRepository:
             UnsignedNote(int(i), int(c), str(name), parse_utc(str(at)), str(t))
             for i, c, name, at, t in rows
         ]
+
+    def add_signed_history(self, rows: list[HistoricalNote]) -> int:
+        """Bulk-insert notes that were written and signed in the past (synthetic demo
+        and benchmark practices), with their search rows; returns how many."""
+        if not rows:
+            return 0
+        first = int(
+            self._conn.execute("SELECT coalesce(max(id), 0) + 1 FROM progress_note").fetchone()[0]
+        )
+        self._conn.executemany(
+            "INSERT INTO progress_note (id, client_id, author_id, template_id, template_name, "
+            "service_at, duration_minutes, cpt_code, location, sections, status, signed_by, "
+            "signed_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?, ?, ?, ?)",
+            [
+                (
+                    first + i,
+                    r.client_id,
+                    r.author_id,
+                    r.template.id,
+                    r.template.name,
+                    utc_text(r.service_at),
+                    r.duration_minutes,
+                    r.cpt_code,
+                    r.location,
+                    sections_json(r.sections),
+                    r.author_id,
+                    utc_text(r.signed_at),
+                    utc_text(r.service_at),
+                    utc_text(r.signed_at),
+                )
+                for i, r in enumerate(rows)
+            ],
+        )
+        self._conn.executemany(
+            "INSERT INTO note_search (rowid, owner, body) VALUES (?, ?, ?)",
+            [
+                (2 * (first + i), owner_token(r.author_id), searchable_text(r.sections))
+                for i, r in enumerate(rows)
+            ],
+        )
+        return len(rows)
 
     # Full-text search --------------------------------------------------------------
 

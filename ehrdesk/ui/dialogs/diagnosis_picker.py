@@ -107,7 +107,7 @@ class DiagnosisDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
         em = self.fontMetrics().horizontalAdvance("M")
-        self.resize(48 * em, 40 * self.fontMetrics().height())
+        self.resize(64 * em, 40 * self.fontMetrics().height())
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)

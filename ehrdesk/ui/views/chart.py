@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from html import escape
 
 from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -202,8 +203,11 @@ class ChartView(ChartDocuments, QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        em = self.fontMetrics().horizontalAdvance("M")
+        splitter.setSizes([48 * em, 52 * em])
+        self.search.setMinimumWidth(18 * em)
         layout = QVBoxLayout(self)
         layout.addLayout(banner_row)
         layout.addWidget(self.header)
@@ -281,11 +285,17 @@ class ChartView(ChartDocuments, QWidget):
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         if self.detail.currentWidget() is self.reader_page and current.isValid():
             entry = current.data(ENTRY_ROLE)
-            if entry is not None and entry.kind not in (
-                TimelineKind.PSYCHOTHERAPY,
-                TimelineKind.INTAKE,
-                TimelineKind.PLAN,
-            ):
+            if entry is None:
+                return
+            if entry.kind in (TimelineKind.PSYCHOTHERAPY, TimelineKind.INTAKE, TimelineKind.PLAN):
+                # Opening one of these is a deliberate act (a psychotherapy note's
+                # opening is audited): Enter or a double-click, not arrowing past it.
+                self._show_reader(
+                    entry,
+                    f"<h2>{escape(entry.title)}</h2><p>{escape(entry.detail)}</p>"
+                    "<p><i>Press Enter or double-click to open it.</i></p>",
+                )
+            else:
                 self.show_entry(entry)
 
     def _activated(self, index: QModelIndex) -> None:
@@ -315,7 +325,9 @@ class ChartView(ChartDocuments, QWidget):
                 self.plan_editor.load(services.plans.plan(entry.id))
                 self._show_editor(self.plan_editor)
             else:
-                self._show_reader(entry, f"<h2>{entry.title}</h2><p>{entry.detail}</p>")
+                self._show_reader(
+                    entry, f"<h2>{escape(entry.title)}</h2><p>{escape(entry.detail)}</p>"
+                )
                 self.write_note_button.setVisible(True)
         except UserFacingError as error:
             show_error(self, error)

@@ -40,10 +40,7 @@ class ClientMeasureForm(QWidget):
         self._done = False
         self.setWindowTitle(f"{instrument.label} questionnaire")
         self.setAccessibleName(f"{instrument.label} questionnaire")
-        font = self.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        self.setFont(font)
-        self.questions = MeasureQuestions(instrument)
+        self.questions = MeasureQuestions(instrument, show_band=False)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.questions)
@@ -64,6 +61,10 @@ class ClientMeasureForm(QWidget):
         layout.addWidget(intro)
         layout.addWidget(scroll, 1)
         layout.addLayout(row)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        for widget in (self, *self.findChildren(QWidget)):
+            widget.setFont(font)
 
     def submit_answers(self) -> None:
         answers = self.questions.answers()

@@ -22,9 +22,12 @@ from ehrdesk.core.measures import OPTIONS, STEM, Instrument, band_for
 class MeasureQuestions(QWidget):
     answered = Signal()
 
-    def __init__(self, instrument: Instrument, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, instrument: Instrument, parent: QWidget | None = None, *, show_band: bool = True
+    ) -> None:
         super().__init__(parent)
         self.instrument = instrument
+        self._show_band = show_band
         self.groups: list[QButtonGroup] = []
         layout = QVBoxLayout(self)
         stem = QLabel(STEM)
@@ -61,7 +64,7 @@ class MeasureQuestions(QWidget):
         values = [g.checkedId() for g in self.groups]
         done = sum(1 for v in values if v >= 0)
         total = sum(v for v in values if v >= 0)
-        if done < len(values):
+        if done < len(values) or not self._show_band:
             self.total.setText(f"{done} of {len(values)} answered")
         else:
             self.total.setText(
