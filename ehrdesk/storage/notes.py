@@ -84,14 +84,15 @@ def owner_token(user_id: int) -> str:
 
 
 def fts_query(words: str, owner_id: int) -> str | None:
-    """An FTS5 query for the person's own text: each typed word as a quoted prefix,
-    all of them required. Quoting makes every word literal, so nothing typed can be
-    read as FTS syntax. None when nothing searchable was typed."""
-    terms = [w.replace('"', "") for w in words.split()]
+    """An FTS5 query for the person's own text: each typed word quoted (so nothing
+    typed is read as FTS syntax) and all of them required; the index stems them, so
+    any form of a word matches. No prefixes: see the note in 0005_chart.sql. None when
+    nothing searchable was typed."""
+    terms = [w.replace('"', "").rstrip("*") for w in words.split()]
     terms = [t for t in terms if any(ch.isalnum() for ch in t)]
     if not terms:
         return None
-    body = " AND ".join(f'"{t}"*' for t in terms[:12])
+    body = " AND ".join(f'"{t}"' for t in terms[:12])
     return f'owner : "{owner_token(owner_id)}" AND body : ({body})'
 
 

@@ -117,7 +117,8 @@ def test_search_finds_only_ones_own_words_in_charts_one_may_open(
     sections = [NoteSection(s.key, s.label, "") for s in note.sections]
     sections[0] = NoteSection(sections[0].key, sections[0].label, "Nightmares about the flood.")
     note = services.notes.save_draft(note, sections)
-    assert [h.note_id for h in services.charts.search_notes("nightm flood")] == [note.id]
+    assert [h.note_id for h in services.charts.search_notes("nightmare flooding")] == [note.id]
+    assert services.charts.search_notes("nightm*") == []  # whole words, any form
     assert services.charts.search_notes("nightmares river") == []
     assert services.charts.search_notes('" OR owner:u1 *') == []  # typed syntax is literal
     hit = services.charts.search_notes("FLOOD")[0]

@@ -264,7 +264,9 @@ BEGIN SELECT RAISE(ABORT, 'an emergency access record keeps its facts'); END;
 -- `owner` is one token, 'u<user id>', for the person who wrote the text: a search is
 -- always `owner:u<me> AND …`, so nobody searches another person's words. The rowid
 -- says what a row is: 2 × note id for a note's sections, 2 × addendum id + 1 for an
--- addendum. Psychotherapy notes are never indexed.
+-- addendum. Psychotherapy notes are never indexed. Words are stemmed (Porter), so
+-- "panic attacks" finds "panicked", "attack"; a query is whole words, never a prefix
+-- (FTS5 builds a prefix's whole doclist in memory: seconds over 100,000 notes).
 CREATE VIRTUAL TABLE note_search USING fts5(
-    owner, body, tokenize = 'unicode61 remove_diacritics 2'
+    owner, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
