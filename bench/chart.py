@@ -30,20 +30,20 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ["EHRDESK_TEST_FAST_KDF"] = "1"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from ehrdesk.core.clock import FrozenClock  # noqa: E402
-from ehrdesk.core.models import Role  # noqa: E402
-from ehrdesk.security.workstation import MemoryKeyring  # noqa: E402
-from ehrdesk.services import chart_demo  # noqa: E402
-from ehrdesk.services.registry import Services  # noqa: E402
-from ehrdesk.storage.chart import utc_text  # noqa: E402
-from ehrdesk.storage.notes import NoteRepository  # noqa: E402
-from ehrdesk.storage.users import UserRepository  # noqa: E402
+from ehrdesk.core.clock import FrozenClock
+from ehrdesk.core.models import Role
+from ehrdesk.security.workstation import MemoryKeyring
+from ehrdesk.services import chart_demo
+from ehrdesk.services.registry import Services
+from ehrdesk.storage.chart import utc_text
+from ehrdesk.storage.notes import NoteRepository
+from ehrdesk.storage.users import UserRepository
 
 PASSWORD = "lantern orchard quietly 1987 tides"
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
