@@ -16,14 +16,13 @@ from collections.abc import Mapping
 from datetime import date
 
 from ehrdesk.core.chart import (
-    INTAKE_KEYS,
-    SAFETY_PLAN_KEYS,
     Intake,
     IntakeRisk,
     PlanProblem,
     TreatmentPlan,
 )
 from ehrdesk.core.errors import InvalidInput, PermissionDenied
+from ehrdesk.core.intake_questions import INTAKE_KEYS, SAFETY_PLAN_KEYS
 from ehrdesk.core.permissions import Action
 from ehrdesk.services.chart_access import ChartServiceBase, check_length
 from ehrdesk.services.guard import requires

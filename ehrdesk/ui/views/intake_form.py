@@ -17,14 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ehrdesk.core.chart import (
-    INTAKE_SECTIONS,
-    MAX_TEXT_CHARS,
-    SAFETY_PLAN_STEPS,
-    Intake,
-    IntakeRisk,
-    RiskLevel,
-)
+from ehrdesk.core.chart import MAX_TEXT_CHARS, Intake, IntakeRisk, RiskLevel
+from ehrdesk.core.intake_questions import INTAKE_SECTIONS, SAFETY_PLAN_STEPS
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs.sign_dialog import SignDialog
 from ehrdesk.ui.views.autosave import AutosaveEditor, BoundedTextEdit
@@ -105,6 +99,7 @@ class IntakeForm(AutosaveEditor):
         edit.setPlaceholderText(prompt)
         edit.setAccessibleName(label)
         edit.setMinimumHeight(3 * edit.fontMetrics().lineSpacing())
+        edit.setMaximumHeight(6 * edit.fontMetrics().lineSpacing())
         edit.textChanged.connect(self._changed)
         edit.refused.connect(self._refused)
         buddy = QLabel(f"{label}:")

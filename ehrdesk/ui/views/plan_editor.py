@@ -5,13 +5,14 @@ changed by revising it (a new draft that starts as a visible copy)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTreeWidget,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ehrdesk.core.chart import PlanGoal, PlanObjective, PlanProblem, TreatmentPlan
+from ehrdesk.core.errors import UserFacingError
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs.sign_dialog import SignDialog
 from ehrdesk.ui.views.autosave import AutosaveEditor
@@ -65,6 +67,11 @@ class PlanEditor(AutosaveEditor):
         self.tree.setHeaderLabels(["Kind", "Description", "Target date (YYYY-MM-DD)"])
         self.tree.setAccessibleName("Problems, goals, objectives and interventions")
         self.tree.itemChanged.connect(self._changed)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.buttons: dict[str, QPushButton] = {}
         adders = QHBoxLayout()
         for kind, text in (
@@ -90,12 +97,15 @@ class PlanEditor(AutosaveEditor):
         self.save_button = QPushButton("Sa&ve now")
         self.save_button.setAccessibleName("Save the plan now")
         self.save_button.clicked.connect(self.save_if_changed)
+        self.revise_button = QPushButton("Re&vise…")
+        self.revise_button.setAccessibleName("Revise the plan: a new draft from this one")
+        self.revise_button.clicked.connect(self.revise)
         close = QPushButton("&Close")
         close.setAccessibleName("Close the plan")
         close.clicked.connect(self.close_editor)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
-        for b in (close, self.save_button, self.sign_button):
+        for b in (close, self.revise_button, self.save_button, self.sign_button):
             row.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -132,6 +142,7 @@ class PlanEditor(AutosaveEditor):
         self._dirty = False
         for push in (*self.buttons.values(), self.sign_button, self.save_button):
             push.setVisible(editable)
+        self.revise_button.setVisible(plan.signed_at is not None)
         if plan.signed_at is not None:
             when = plan.signed_at.astimezone()
             self.status.setText(f"Signed by {plan.signed_by_name} on {when:%d %b %Y %H:%M}.")
@@ -230,6 +241,19 @@ class PlanEditor(AutosaveEditor):
         if dialog.exec() and isinstance(dialog.result_value, TreatmentPlan):
             self.load(dialog.result_value)
             self.signed.emit(dialog.result_value)
+
+    def revise(self) -> None:
+        """A new draft that starts as a copy of the signed plan, in plain sight."""
+        if self._plan is None:
+            return
+        review = self._services.clock.now().date() + timedelta(days=90)
+        try:
+            draft = self._services.plans.start_plan(self._plan.client_id, review, revise=True)
+        except UserFacingError as error:
+            self.status.setText(error.message)
+            return
+        self.load(draft)
+        self.signed.emit(draft)  # the chart refreshes its timeline
 
     def close_editor(self) -> None:
         if self.save_if_changed():

@@ -125,9 +125,19 @@ class Workspace(QWidget):
         """Show a client's chart (at one of its notes); False if it stays closed."""
         if not self.chart.open(client_id):
             return False
+        # The open chart is a place in the navigation while it is open, and the current
+        # one: focus landing on the list (a button hidden under it) then changes nothing.
         self.nav.blockSignals(True)
-        self.nav.clearSelection()
-        self.nav.setCurrentRow(-1)
+        row = self._chart_row()
+        if row is None:
+            item = QListWidgetItem("Chart")
+            item.setData(Qt.ItemDataRole.UserRole, "chart")
+            item.setToolTip("The chart that is open")
+            places = self.visible_places()
+            at = places.index("clients") + 1 if "clients" in places else len(places)
+            self.nav.insertItem(at, item)
+            row = at
+        self.nav.setCurrentRow(row)
         self.nav.blockSignals(False)
         self.stack.setCurrentWidget(self.chart)
         if note_id:
@@ -142,8 +152,17 @@ class Workspace(QWidget):
                 self.chart.show_note(note)
         return True
 
+    def _chart_row(self) -> int | None:
+        places = self.visible_places()
+        return places.index("chart") if "chart" in places else None
+
     def close_chart(self) -> None:
         self.chart.clear()
+        row = self._chart_row()
+        self.nav.blockSignals(True)
+        if row is not None:
+            self.nav.takeItem(row)
+        self.nav.blockSignals(False)
         self.stack.setCurrentWidget(self.today)
         self.nav.setCurrentRow(0)
 
