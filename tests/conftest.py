@@ -25,6 +25,9 @@ from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
 from ehrdesk.services.vault import CreatedVault
 
+#: The chart's fixtures (clients and appointments by SQL until the front desk's land).
+pytest_plugins = ["tests.chart_support"]
+
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 PRACTICE = "Riverside Counselling"
 

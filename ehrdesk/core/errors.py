@@ -8,6 +8,7 @@
         ├── AccountLocked          ten failures: the owner or the Emergency Kit unlocks
         ├── SessionLocked          the session is locked or signed out; sign in again
         ├── PermissionDenied       the role may not do this (the attempt is audited)
+        │   └── ChartAccessRequired  not this person's client: emergency access opens it
         ├── PasswordRejected       the password policy said no; `reasons` say why
         ├── InvalidInput           a value a person typed is not acceptable
         ├── NotFound               the thing asked for does not exist
@@ -81,6 +82,13 @@ class SessionLocked(UserFacingError):
 
 class PermissionDenied(UserFacingError):
     default_message = "Your role does not allow this."
+
+
+class ChartAccessRequired(PermissionDenied):
+    default_message = (
+        "This client is not assigned to you. To open the chart in an emergency, use "
+        "emergency access and say why."
+    )
 
 
 class PasswordRejected(UserFacingError):

@@ -4,6 +4,12 @@ Services check it before they touch anything (`services.guard.requires`); the UI
 hides what a role cannot use. Adding an action means adding it here, to the table and
 to the role × action test, which fails for any service method that does not declare
 the action it needs.
+
+The chart's actions (the clinician's work) belong to clinicians and to the owner; the
+front desk has none of them. The table says only *which kind* of work a role may do:
+*whose* chart a person may open (their own clients; the owner as supervisor; anyone
+else through emergency access) and that a psychotherapy note is its author's alone are
+decided per record in `services/chart_access.py`.
 """
 
 from __future__ import annotations
@@ -30,15 +36,40 @@ class Action(StrEnum):
     MANAGE_INCIDENTS = "manage_incidents"
     MANAGE_SAFEGUARDS = "manage_safeguards"
     RUN_SECURITY_CHECK = "run_security_check"
+    MANAGE_NOTE_TEMPLATES = "manage_note_templates"
+    REVIEW_EMERGENCY_ACCESS = "review_emergency_access"
+    # The clinician's chart.
+    VIEW_CHART = "view_chart"
+    WRITE_NOTES = "write_notes"
+    SIGN_NOTES = "sign_notes"
+    WRITE_PSYCHOTHERAPY_NOTES = "write_psychotherapy_notes"
+    MANAGE_DIAGNOSES = "manage_diagnoses"
+    MANAGE_TREATMENT_PLANS = "manage_treatment_plans"
+    RECORD_MEASURES = "record_measures"
+    EMERGENCY_ACCESS = "emergency_access"
 
 
 _EVERYONE = frozenset(
     {Action.CHANGE_OWN_PASSWORD, Action.REENROL_OWN_SECOND_FACTOR, Action.VIEW_OWN_ACCOUNT}
 )
 
+#: The clinician's work on charts. The owner has it too (DESIGN §1: "everything below").
+CLINICAL = frozenset(
+    {
+        Action.VIEW_CHART,
+        Action.WRITE_NOTES,
+        Action.SIGN_NOTES,
+        Action.WRITE_PSYCHOTHERAPY_NOTES,
+        Action.MANAGE_DIAGNOSES,
+        Action.MANAGE_TREATMENT_PLANS,
+        Action.RECORD_MEASURES,
+        Action.EMERGENCY_ACCESS,
+    }
+)
+
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
-    Role.CLINICIAN: _EVERYONE,
+    Role.CLINICIAN: _EVERYONE | CLINICAL,
     Role.FRONT_DESK: _EVERYONE,
 }
 

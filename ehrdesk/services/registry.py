@@ -9,10 +9,18 @@ from ehrdesk.core.clock import Clock, SystemClock
 from ehrdesk.core.events import EventBus
 from ehrdesk.security.workstation import WorkstationKeyring
 from ehrdesk.services.activity import UnusualActivity
+from ehrdesk.services.assessments import Intakes, TreatmentPlans
 from ehrdesk.services.audit import AuditReview
 from ehrdesk.services.auth import Auth
 from ehrdesk.services.backup import Backups, BackupStatus
+from ehrdesk.services.charting import Charts
+from ehrdesk.services.diagnoses import Diagnoses
+from ehrdesk.services.emergency import EmergencyAccess
+from ehrdesk.services.icd10 import CodeIndex
 from ehrdesk.services.incidents import IncidentRegister
+from ehrdesk.services.measures import Measures
+from ehrdesk.services.notes import ProgressNotes
+from ehrdesk.services.psychotherapy import PsychotherapyNotes
 from ehrdesk.services.restore import Restorer
 from ehrdesk.services.safeguards import Safeguards
 from ehrdesk.services.security_check import SecurityCheck
@@ -33,6 +41,14 @@ GUARDED_SERVICES = (
     IncidentRegister,
     Safeguards,
     SecurityCheck,
+    Charts,
+    ProgressNotes,
+    PsychotherapyNotes,
+    Intakes,
+    TreatmentPlans,
+    Diagnoses,
+    Measures,
+    EmergencyAccess,
 )
 
 
@@ -54,6 +70,14 @@ class Services:
     incidents: IncidentRegister
     safeguards: Safeguards
     security: SecurityCheck
+    charts: Charts
+    notes: ProgressNotes
+    psychotherapy: PsychotherapyNotes
+    intakes: Intakes
+    plans: TreatmentPlans
+    diagnoses: Diagnoses
+    measures: Measures
+    emergency: EmergencyAccess
 
     @classmethod
     def build(
@@ -83,4 +107,12 @@ class Services:
             incidents=IncidentRegister(session, clock),
             safeguards=Safeguards(session, clock),
             security=SecurityCheck(session, store, clock, backups=BackupStatus(backups)),
+            charts=Charts(session, clock, auth),
+            notes=ProgressNotes(session, clock, auth),
+            psychotherapy=PsychotherapyNotes(session, clock, auth),
+            intakes=Intakes(session, clock, auth),
+            plans=TreatmentPlans(session, clock, auth),
+            diagnoses=Diagnoses(session, clock, auth, CodeIndex()),
+            measures=Measures(session, clock, auth),
+            emergency=EmergencyAccess(session, clock, auth),
         )

@@ -4,8 +4,10 @@
         ▲                      │  ▲                                  │
         └──sign out / 12 h─────┘  └───────────unlock (password)──────┘
 
-Locking waits for a running write to finish, writes the `lock` audit event, closes
-the database connection and drops the key; subscribers to `session.locked` clear every
+Locking first publishes `session.locking` while the connection is still open, so an
+editor saves its draft (a lock loses at most the seconds since the last keystroke);
+then it waits for a running write to finish, writes the `lock` audit event, closes the
+database connection and drops the key; subscribers to `session.locked` clear every
 view that showed client data. The UI only reports activity (`touch`) and asks the
 clock questions (`check_timers`); this class decides.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from ehrdesk import crashlog
 from ehrdesk.core.clock import Clock
 from ehrdesk.core.errors import SessionLocked
 from ehrdesk.core.events import EventBus
@@ -117,6 +120,7 @@ class Session:
     def lock(self, reason: str = "manual") -> None:
         if self.state is not SessionState.SIGNED_IN:
             return
+        self._announce_locking(reason)
         with self.transaction() as tx:
             tx.audit("lock", reason=reason)
         self._close()
@@ -125,6 +129,7 @@ class Session:
 
     def sign_out(self, reason: str = "sign_out") -> None:
         if self.state is SessionState.SIGNED_IN:
+            self._announce_locking(reason)
             with self.transaction() as tx:
                 tx.audit("sign_out", reason=reason)
         was_locked = self.state is SessionState.LOCKED
@@ -134,6 +139,14 @@ class Session:
         if not was_locked:
             self.events.publish("session.locked", reason=reason)
         self.events.publish("session.signed_out", reason=reason)
+
+    def _announce_locking(self, reason: str) -> None:
+        """Subscribers save what they hold, on this thread, while the database is open.
+        One that fails is recorded and the lock goes on: locking matters more."""
+        try:
+            self.events.publish("session.locking", reason=reason)
+        except Exception as error:
+            crashlog.record(error)
 
     def _close(self) -> None:
         if self._db is not None:

@@ -164,3 +164,18 @@ class AuditLog:
                 reason,
                 bytes(mac),
             )
+
+
+def last_event_about(
+    conn: Connection, object_type: str, object_id: str
+) -> tuple[str, int | None, datetime] | None:
+    """(action, user id, time) of the newest event about one object, through the
+    (object_type, object_id, seq) index."""
+    row = conn.execute(
+        "SELECT action, user_id, at FROM audit_event "
+        "WHERE object_type = ? AND object_id = ? ORDER BY seq DESC LIMIT 1",
+        (object_type, object_id),
+    ).fetchone()
+    if row is None:
+        return None
+    return str(row[0]), None if row[1] is None else int(row[1]), datetime.fromisoformat(row[2])

@@ -277,6 +277,12 @@ class MainWindow(QMainWindow):
             self.workspace.show_for(dataclasses.replace(self._signed, user=user))
         self._show_page(self.workspace)
 
+    def open_chart(self, client_id: int) -> bool:
+        """Show a client's chart: the entry point for the client list and the schedule."""
+        if self.services.session.state is not SessionState.SIGNED_IN:
+            return False
+        return self.workspace.open_chart(client_id)
+
     def lock(self) -> None:
         if self.services.session.state is SessionState.SIGNED_IN:
             self.services.session.lock(reason="manual")

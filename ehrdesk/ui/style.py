@@ -18,4 +18,21 @@ QListWidget {
 QListWidget::item {
     padding: 0.45em 0.8em;
 }
+QLabel#risk {
+    color: #c62828;
+    font-weight: bold;
+    border: 1px solid #c62828;
+    border-radius: 4px;
+    padding: 0.3em 0.5em;
+}
+QLabel#banner {
+    background: #8e1b1b;
+    color: white;
+    font-weight: bold;
+    padding: 0.5em 0.8em;
+    border-radius: 4px;
+}
+QLabel#saved {
+    color: palette(mid);
+}
 """

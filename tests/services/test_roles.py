@@ -6,6 +6,8 @@ method that is unguarded, or that nobody thought to call from each role, fails h
 Then each role calls each method: `PermissionDenied` exactly when the permissions
 table says no, each refusal audited as `permission_denied`, and a refused call
 changes nothing. A signed-out or locked session gets `SessionLocked` from every one.
+The chart's methods (issue 5) take their arguments from tests/services/role_chart_args.py:
+the front desk is refused every one of them.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ehrdesk.core.compliance import (
 )
 from ehrdesk.core.errors import PermissionDenied, SessionLocked
 from ehrdesk.core.models import Role
-from ehrdesk.core.permissions import Action, allowed
+from ehrdesk.core.permissions import CLINICAL, Action, allowed
 from ehrdesk.security import totp
 from ehrdesk.security.passwords import PasswordPolicy
 from ehrdesk.security.workstation import MemoryKeyring
@@ -46,6 +48,12 @@ from ehrdesk.services.session import SessionState
 from ehrdesk.storage.audit import ChainReport
 from ehrdesk.storage.backup_records import BackupSettings
 from tests.compliance_support import add_client
+from tests.services.role_chart_args import (
+    CHART_ARGUMENTS,
+    ChartRecords,
+    build_chart_records,
+    chart_state,
+)
 
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 USER_PASSWORD = "meadow copper violin 2024 rain"
@@ -293,6 +301,7 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
         (SecurityCheckReport(c.practice.clock.now(), ()), Purpose.SAVE),
         {},
     ),
+    **CHART_ARGUMENTS,
 }
 
 
@@ -335,12 +344,15 @@ def test_every_guarded_method_has_an_argument_row() -> None:
 
 
 def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
-    """DESIGN §1: only the owner administers; everyone looks after their own account."""
+    """DESIGN §1: only the owner administers; everyone looks after their own account;
+    clinicians (and the owner) do the chart's work, the front desk none of it."""
     own = {Action.CHANGE_OWN_PASSWORD, Action.REENROL_OWN_SECOND_FACTOR, Action.VIEW_OWN_ACCOUNT}
     for action in Action:
         assert allowed(Role.OWNER, action)
-        for role in (Role.CLINICIAN, Role.FRONT_DESK):
-            assert allowed(role, action) is (action in own), (role, action)
+        assert allowed(Role.FRONT_DESK, action) is (action in own), action
+        assert allowed(Role.CLINICIAN, action) is (action in own | CLINICAL), action
+    assert {Action.VIEW_CHART, Action.SIGN_NOTES, Action.EMERGENCY_ACCESS} <= CLINICAL
+    assert Action.REVIEW_EMERGENCY_ACCESS not in CLINICAL
 
 
 # The matrix --------------------------------------------------------------------------
@@ -357,6 +369,7 @@ class Practice:
     passwords: dict[str, str]
     #: A backup of the template practice (for the backup methods to act on).
     backup: Path = Path()
+    records: ChartRecords | None = None
 
     def sign_in(self, username: str) -> None:
         self.clock.advance(30)  # a fresh TOTP step: a code is accepted only once
@@ -373,6 +386,7 @@ class Template:
     passwords: dict[str, str]
     observed: Observed
     backup: Path
+    records: ChartRecords
 
 
 @dataclass(frozen=True)
@@ -403,6 +417,7 @@ def _observe(practice: Practice) -> Observed:
             "idle": services.settings.idle_timeout_minutes(),
             "practice": services.settings.practice_name(),
             "slots": _user_slots(services.data_dir),
+            "chart": chart_state(services),
         }
         denials = [
             (e.username, e.role, e.object_type, e.object_id)
@@ -429,7 +444,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     practice = Practice(
         services, clock, {"owner": created.owner.totp_secret}, {"owner": OWNER_PASSWORD}
     )
-    with _deadline(10):  # module fixtures are set up before the autouse deadline
+    with _deadline(60):  # module fixtures are set up before the autouse deadline
         return _build_template(practice, data_dir, keyring)
 
 
@@ -448,10 +463,13 @@ def _build_template(practice: Practice, data_dir: Path, keyring: MemoryKeyring) 
     drive.mkdir()
     backup = services.backups.backup_job(drive).run().path
     services.session.sign_out()
+    records = build_chart_records(services, practice.sign_in, practice.passwords)
     observed = _observe(practice)
     assert observed.denials == []
     now = practice.clock.now()
-    return Template(data_dir, keyring, now, practice.secrets, practice.passwords, observed, backup)
+    return Template(
+        data_dir, keyring, now, practice.secrets, practice.passwords, observed, backup, records
+    )
 
 
 @pytest.fixture
@@ -462,7 +480,12 @@ def copy(template: Template, tmp_path: Path) -> Practice:
     clock = FrozenClock(template.now)
     services = Services.build(data_dir, keyring=template.keyring, clock=clock)
     return Practice(
-        services, clock, dict(template.secrets), dict(template.passwords), template.backup
+        services,
+        clock,
+        dict(template.secrets),
+        dict(template.passwords),
+        template.backup,
+        template.records,
     )
 
 

@@ -2,6 +2,9 @@
 
 Items a role may not use are not shown (the services refuse them anyway). Every view
 here has `clear()`, called when the session locks.
+
+`open_chart(client_id)` is how any view reaches a client's chart (Today's lists now;
+the client list and the schedule after the front desk's views land).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ehrdesk.services.registry import Services
 from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.views.audit import AuditView
 from ehrdesk.ui.views.backups import BackupsView
+from ehrdesk.ui.views.chart import ChartView
 from ehrdesk.ui.views.incidents import IncidentsView
 from ehrdesk.ui.views.safeguards import SafeguardsView
 from ehrdesk.ui.views.security_check import SecurityCheckView
@@ -68,7 +72,8 @@ class Workspace(QWidget):
         em = self.fontMetrics().horizontalAdvance("M")
         self.nav.setFixedWidth(11 * em)
         self.stack = QStackedWidget()
-        self.today = TodayView()
+        self.today = TodayView(services)
+        self.today.chart_requested.connect(self.open_chart)
         self.audit = AuditView(services)
         self.backups = BackupsView(services)
         self.backups.backed_up.connect(self.refresh_reminders)
@@ -77,6 +82,8 @@ class Workspace(QWidget):
         self.security = SecurityCheckView(services)
         self.today.show_events.connect(self.show_audit_events)
         self.today.show_incident.connect(self.show_incident)
+        self.chart = ChartView(services)
+        self.chart.closed.connect(self.close_chart)
         self.views: dict[str, QWidget] = {
             "today": self.today,
             "schedule": EmptyView(
@@ -89,6 +96,7 @@ class Workspace(QWidget):
             "safeguards": self.safeguards,
             "security": self.security,
             "backups": self.backups,
+            "chart": self.chart,
         }
         for view in self.views.values():
             self.stack.addWidget(view)
@@ -102,9 +110,11 @@ class Workspace(QWidget):
     def show_for(self, signed: SignedIn) -> None:
         self._signed = signed
         self._fill_nav(signed.user.role)
-        self.refresh_reminders()
-        self._attention(signed.user.role)
+        self.nav.blockSignals(True)
         self.nav.setCurrentRow(0)
+        self.nav.blockSignals(False)
+        self.stack.setCurrentWidget(self.today)
+        self.refresh_today()
         self.nav.setFocus()
 
     def refresh_reminders(self) -> None:
@@ -122,6 +132,12 @@ class Workspace(QWidget):
             if reminder is not None:
                 reminders.append(reminder)
         self.today.show_for(signed, greeting_for(now.hour), reminders)
+
+    def refresh_today(self) -> None:
+        """Everything on Today again (coming back to it from another place)."""
+        self.refresh_reminders()
+        if self._signed is not None:
+            self._attention(self._signed.user.role)
 
     def _attention(self, role: Role) -> None:
         """The owner's flags and incident deadlines on Today."""
@@ -169,8 +185,55 @@ class Workspace(QWidget):
             return  # opened on Enter or a click (itemActivated), not by arrowing past it
         view = self.views[key]
         self.stack.setCurrentWidget(view)
-        if view in (self.audit, self.incidents, self.safeguards, self.security, self.backups):
+        if view is self.today:
+            self.refresh_today()
+        elif view in (self.audit, self.incidents, self.safeguards, self.security, self.backups):
             view.refresh()
+
+    def open_chart(self, client_id: int, note_id: int = 0) -> bool:
+        """Show a client's chart (at one of its notes); False if it stays closed."""
+        if not self.chart.open(client_id):
+            return False
+        # The open chart is a place in the navigation while it is open, and the current
+        # one: focus landing on the list (a button hidden under it) then changes nothing.
+        self.nav.blockSignals(True)
+        row = self._chart_row()
+        if row is None:
+            item = QListWidgetItem("Chart")
+            item.setData(Qt.ItemDataRole.UserRole, "chart")
+            item.setToolTip("The chart that is open")
+            places = self.visible_places()
+            at = places.index("clients") + 1 if "clients" in places else len(places)
+            self.nav.insertItem(at, item)
+            row = at
+        self.nav.setCurrentRow(row)
+        self.nav.blockSignals(False)
+        self.stack.setCurrentWidget(self.chart)
+        if note_id:
+            try:
+                note = self._services.notes.note(note_id)
+            except Exception:  # the chart is open; the note may be gone
+                return True
+            me = self._services.session.current_user()
+            if not note.signed and note.author_id == me.id:
+                self.chart.edit_note(note)
+            else:
+                self.chart.show_note(note)
+        return True
+
+    def _chart_row(self) -> int | None:
+        places = self.visible_places()
+        return places.index("chart") if "chart" in places else None
+
+    def close_chart(self) -> None:
+        self.chart.clear()
+        row = self._chart_row()
+        self.nav.blockSignals(True)
+        if row is not None:
+            self.nav.takeItem(row)
+        self.nav.blockSignals(False)
+        self.stack.setCurrentWidget(self.today)
+        self.nav.setCurrentRow(0)
 
     def _activated(self, item: QListWidgetItem) -> None:
         if item.data(Qt.ItemDataRole.UserRole) == "settings":
