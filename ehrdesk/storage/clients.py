@@ -1,0 +1,352 @@
+"""Clients and their search terms: the only SQL that reads or writes `client`.
+
+Invariants: a client's `client_search_term` rows are rewritten in the same
+transaction as the client (search never finds a stale name); `sort_key` is written
+here and never by a person; an update that does not match the `row_version` read
+raises `ConcurrentEditError` and changes nothing.
+
+Search picks one of two query shapes per query (see `search`), so that a rare word
+and a one-letter prefix matching thousands are both one short index walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from ehrdesk.core.errors import ConcurrentEditError, NotFound
+from ehrdesk.core.front_desk import (
+    CLIENT_DRAFT_FIELDS,
+    Client,
+    ClientDraft,
+    ClientStatus,
+    ClientSummary,
+    ContactMethod,
+)
+from ehrdesk.core.search_terms import client_terms, fold, prefix_upper_bound, sort_key
+from ehrdesk.storage.database import Connection
+from ehrdesk.storage.stamps import parse_stamp, stamp
+
+_BOOL_FIELDS = {"ok_to_leave_voicemail", "ok_to_text", "ok_to_email"}
+_COLUMNS = ("id", *CLIENT_DRAFT_FIELDS, "created_at", "updated_at", "row_version")
+_SELECT = ", ".join(_COLUMNS)
+_SUMMARY = (
+    "c.id, c.legal_last_name, c.legal_first_name, c.preferred_name, c.date_of_birth, "
+    "c.phone_mobile, c.phone_home, c.status, c.assigned_clinician_id, c.sort_key"
+)
+#: A query word whose terms number at most this many drives the search from the
+#: term index (then sorts the few matches); a commoner word is checked per client
+#: while walking the list in order, which stops after one page. Tuned with
+#: bench/front_desk.py on the 100,000-client demo practice.
+RARE_WORD_TERMS = 1500
+
+
+def _client(row: Sequence[object]) -> Client:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    return Client(
+        id=int(str(values["id"])),
+        legal_first_name=str(values["legal_first_name"]),
+        legal_middle_name=str(values["legal_middle_name"]),
+        legal_last_name=str(values["legal_last_name"]),
+        preferred_name=str(values["preferred_name"]),
+        date_of_birth=date.fromisoformat(str(values["date_of_birth"])),
+        pronouns=str(values["pronouns"]),
+        phone_mobile=str(values["phone_mobile"]),
+        phone_home=str(values["phone_home"]),
+        email=str(values["email"]),
+        preferred_contact=ContactMethod(str(values["preferred_contact"])),
+        ok_to_leave_voicemail=bool(values["ok_to_leave_voicemail"]),
+        ok_to_text=bool(values["ok_to_text"]),
+        ok_to_email=bool(values["ok_to_email"]),
+        address_line1=str(values["address_line1"]),
+        address_line2=str(values["address_line2"]),
+        city=str(values["city"]),
+        region=str(values["region"]),
+        postal_code=str(values["postal_code"]),
+        emergency_name=str(values["emergency_name"]),
+        emergency_relationship=str(values["emergency_relationship"]),
+        emergency_phone=str(values["emergency_phone"]),
+        insurance_payer=str(values["insurance_payer"]),
+        insurance_member_id=str(values["insurance_member_id"]),
+        insurance_group=str(values["insurance_group"]),
+        assigned_clinician_id=(
+            None
+            if values["assigned_clinician_id"] is None
+            else int(str(values["assigned_clinician_id"]))
+        ),
+        status=ClientStatus(str(values["status"])),
+        admin_notes=str(values["admin_notes"]),
+        created_at=parse_stamp(str(values["created_at"])),
+        updated_at=parse_stamp(str(values["updated_at"])),
+        row_version=int(str(values["row_version"])),
+    )
+
+
+def display_name(last: str, first: str, preferred: str) -> str:
+    if preferred and preferred != first:
+        first = f"{first} ({preferred})"
+    return f"{last}, {first}"
+
+
+def _summary(row: Sequence[object]) -> ClientSummary:
+    cid, last, first, preferred, born, mobile, home, status, clinician, key = row
+    return ClientSummary(
+        id=int(str(cid)),
+        display_name=display_name(str(last), str(first), str(preferred)),
+        date_of_birth=date.fromisoformat(str(born)),
+        phone=str(mobile or home),
+        status=ClientStatus(str(status)),
+        assigned_clinician_id=None if clinician is None else int(str(clinician)),
+        sort_key=str(key),
+    )
+
+
+def _draft_values(draft: ClientDraft) -> list[object]:
+    values: list[object] = []
+    for name in CLIENT_DRAFT_FIELDS:
+        value = getattr(draft, name)
+        if name in _BOOL_FIELDS:
+            value = int(value)
+        elif name == "date_of_birth":
+            value = value.isoformat()
+        elif name in ("status", "preferred_contact"):
+            value = value.value
+        values.append(value)
+    return values
+
+
+def terms_for(draft: ClientDraft) -> set[str]:
+    return client_terms(
+        names=(
+            draft.legal_first_name,
+            draft.legal_middle_name,
+            draft.legal_last_name,
+            draft.preferred_name,
+        ),
+        date_of_birth=draft.date_of_birth,
+        phones=(draft.phone_mobile, draft.phone_home),
+    )
+
+
+def key_for(draft: ClientDraft, client_id: int) -> str:
+    return sort_key(
+        draft.legal_last_name, draft.legal_first_name, draft.legal_middle_name, client_id
+    )
+
+
+class ClientRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # Writing -----------------------------------------------------------------------
+
+    def next_id(self) -> int:
+        return int(self._conn.execute("SELECT coalesce(max(id), 0) + 1 FROM client").fetchone()[0])
+
+    def add(self, draft: ClientDraft, now: datetime) -> Client:
+        client_id = self.next_id()
+        self.add_many([(client_id, draft, now)])
+        return self.get(client_id)
+
+    def add_many(self, rows: Iterable[tuple[int, ClientDraft, datetime]]) -> None:
+        """Insert clients with the ids given (the demo generator's bulk path too)."""
+        placeholders = ", ".join("?" for _ in range(len(CLIENT_DRAFT_FIELDS) + 4))
+        client_rows: list[tuple[object, ...]] = []
+        term_rows: list[tuple[str, int]] = []
+        for client_id, draft, at in rows:
+            when = stamp(at)
+            client_rows.append(
+                (client_id, *_draft_values(draft), key_for(draft, client_id), when, when)
+            )
+            term_rows.extend((term, client_id) for term in terms_for(draft))
+        self._conn.executemany(
+            f"INSERT INTO client (id, {', '.join(CLIENT_DRAFT_FIELDS)}, sort_key, "  # noqa: S608
+            f"created_at, updated_at) VALUES ({placeholders})",
+            client_rows,
+        )
+        self._conn.executemany(
+            "INSERT INTO client_search_term (term, client_id) VALUES (?, ?)", term_rows
+        )
+
+    def update(self, client: Client, draft: ClientDraft, now: datetime) -> Client:
+        assignments = ", ".join(f"{name} = ?" for name in CLIENT_DRAFT_FIELDS)
+        cur = self._conn.execute(
+            f"UPDATE client SET {assignments}, sort_key = ?, updated_at = ?, "  # noqa: S608
+            "row_version = row_version + 1 WHERE id = ? AND row_version = ?",
+            (
+                *_draft_values(draft),
+                key_for(draft, client.id),
+                stamp(now),
+                client.id,
+                client.row_version,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise ConcurrentEditError
+        self._conn.execute("DELETE FROM client_search_term WHERE client_id = ?", (client.id,))
+        self._conn.executemany(
+            "INSERT INTO client_search_term (term, client_id) VALUES (?, ?)",
+            [(term, client.id) for term in terms_for(draft)],
+        )
+        return self.get(client.id)
+
+    # Reading -----------------------------------------------------------------------
+
+    def get(self, client_id: int) -> Client:
+        row = self._conn.execute(
+            f"SELECT {_SELECT} FROM client WHERE id = ?",  # noqa: S608
+            (client_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound("That client record does not exist.")
+        return _client(row)
+
+    def assigned_clinician(self, client_id: int) -> int | None:
+        row = self._conn.execute(
+            "SELECT assigned_clinician_id FROM client WHERE id = ?", (client_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound("That client record does not exist.")
+        return None if row[0] is None else int(row[0])
+
+    def names(self, client_ids: Iterable[int]) -> dict[int, str]:
+        ids = sorted(set(client_ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self._conn.execute(
+                "SELECT id, legal_last_name, legal_first_name, preferred_name FROM client "  # noqa: S608
+                f"WHERE id IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            found.update({int(r[0]): display_name(r[1], r[2], r[3]) for r in rows})
+        return found
+
+    def search(
+        self,
+        words: Sequence[str],
+        *,
+        status: ClientStatus | None = None,
+        clinician_id: int | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[ClientSummary]:
+        """A page of clients, in list order, each matching every word by prefix.
+
+        Two shapes, chosen by how common the rarest word is:
+        - rare: that word's few matching terms are read from the term index, their
+          clients checked for the other words and filters, then sorted;
+        - common (a prefix like "s", or no words): the list is walked in `sort_key`
+          order from `after` and each client is checked with one index probe per word
+          (`client_search_term_client`), stopping as soon as a page is full.
+        """
+        sql, params = self._search_sql(words, status, clinician_id, after, limit)
+        return [_summary(r) for r in self._conn.execute(sql, params)]
+
+    def explain_search(
+        self,
+        words: Sequence[str],
+        *,
+        status: ClientStatus | None = None,
+        clinician_id: int | None = None,
+    ) -> list[str]:
+        """EXPLAIN QUERY PLAN of what `search` runs (for the tests and the benchmark)."""
+        sql, params = self._search_sql(words, status, clinician_id, None, 50)
+        return [str(r[3]) for r in self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+    def _search_sql(
+        self,
+        words: Sequence[str],
+        status: ClientStatus | None,
+        clinician_id: int | None,
+        after: str | None,
+        limit: int,
+    ) -> tuple[str, list[object]]:
+        filters = ["c.sort_key > ?"]
+        params: list[object] = [after or ""]
+        if status is not None:
+            filters.append("c.status = ?")
+            params.append(status.value)
+        if clinician_id is not None:
+            filters.append("c.assigned_clinician_id = ?")
+            params.append(clinician_id)
+        ranges = [(w, prefix_upper_bound(w)) for w in words]
+        counts = [self._count_terms(low, high) for low, high in ranges]
+        probes = []
+        for low, high in ranges:
+            probes.append(
+                "EXISTS (SELECT 1 FROM client_search_term t "
+                "WHERE t.client_id = c.id AND t.term >= ? AND t.term < ?)"
+            )
+            params.extend((low, high))
+        where = " AND ".join(filters + probes)
+        if ranges and min(counts) <= RARE_WORD_TERMS:
+            rarest = counts.index(min(counts))
+            # CROSS JOIN keeps this join order: the rare word's terms drive.
+            sql = (
+                f"SELECT {_SUMMARY} FROM (SELECT DISTINCT client_id FROM client_search_term "  # noqa: S608
+                "WHERE term >= ? AND term < ?) m CROSS JOIN client c ON c.id = m.client_id "
+                f"WHERE {where} ORDER BY c.sort_key LIMIT ?"
+            )
+            return sql, [*ranges[rarest], *params, limit]
+        sql = f"SELECT {_SUMMARY} FROM client c WHERE {where} ORDER BY c.sort_key LIMIT ?"  # noqa: S608
+        return sql, [*params, limit]
+
+    def _count_terms(self, low: str, high: str) -> int:
+        row = self._conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM client_search_term "
+            "WHERE term >= ? AND term < ? LIMIT ?)",
+            (low, high, RARE_WORD_TERMS + 1),
+        ).fetchone()
+        return int(row[0])
+
+    def likely_duplicates(
+        self,
+        *,
+        first: str,
+        last: str,
+        born: date,
+        phone_digits: Sequence[str],
+        exclude_id: int | None = None,
+    ) -> list[ClientSummary]:
+        """Same folded first and last name and date of birth, or the same phone
+        number: its last ten digits (a national number; "+1 312…" is "312…"), or all
+        of a shorter one, end some number on record."""
+        ids: set[int] = set()
+        for cid, row_first, row_last in self._conn.execute(
+            "SELECT id, legal_first_name, legal_last_name FROM client WHERE date_of_birth = ?",
+            (born.isoformat(),),
+        ):
+            if fold(row_first) == fold(first) and fold(row_last) == fold(last):
+                ids.add(int(cid))
+        for number in (n[-10:] for n in phone_digits):
+            if len(number) >= 7:
+                ids.update(
+                    int(r[0])
+                    for r in self._conn.execute(
+                        "SELECT client_id FROM client_search_term WHERE term = ?", (number,)
+                    )
+                )
+        ids.discard(exclude_id if exclude_id is not None else -1)
+        if not ids:
+            return []
+        chosen = sorted(ids)[:20]
+        rows = self._conn.execute(
+            f"SELECT {_SUMMARY} FROM client c WHERE c.id IN "  # noqa: S608
+            f"({', '.join('?' for _ in chosen)}) ORDER BY c.sort_key",
+            chosen,
+        )
+        return [_summary(r) for r in rows]
+
+    def attendance(self, client_id: int, now: datetime) -> tuple[int, int, int]:
+        """No-shows, late cancellations and upcoming appointments of one client."""
+        row = self._conn.execute(
+            "SELECT coalesce(sum(status = 'no_show'), 0), coalesce(sum(late_cancel), 0), "
+            "coalesce(sum(starts_at >= ? AND status IN ('booked', 'checked_in')), 0) "
+            "FROM appointment WHERE client_id = ?",
+            (stamp(now), client_id),
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM client").fetchone()[0])
