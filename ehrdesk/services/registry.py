@@ -10,14 +10,27 @@ from ehrdesk.core.events import EventBus
 from ehrdesk.security.workstation import WorkstationKeyring
 from ehrdesk.services.audit import AuditReview
 from ehrdesk.services.auth import Auth
+from ehrdesk.services.calendar_export import ScheduleExport
+from ehrdesk.services.clients import Clients
+from ehrdesk.services.scheduling import Schedule
 from ehrdesk.services.session import Session
 from ehrdesk.services.settings import PracticeSettings
 from ehrdesk.services.users import Account, UserAdmin
 from ehrdesk.services.vault import Vaults
+from ehrdesk.services.waitlist import Waitlist
 from ehrdesk.storage.vault_file import VaultStore
 
 #: The classes whose every public method checks a permission (see services/guard.py).
-GUARDED_SERVICES = (UserAdmin, Account, PracticeSettings, AuditReview)
+GUARDED_SERVICES = (
+    UserAdmin,
+    Account,
+    PracticeSettings,
+    AuditReview,
+    Clients,
+    Schedule,
+    Waitlist,
+    ScheduleExport,
+)
 
 
 @dataclass
@@ -32,6 +45,10 @@ class Services:
     account: Account
     settings: PracticeSettings
     audit: AuditReview
+    clients: Clients
+    schedule: Schedule
+    waitlist: Waitlist
+    schedule_export: ScheduleExport
 
     @classmethod
     def build(
@@ -54,4 +71,8 @@ class Services:
             account=Account(session, vaults, auth, clock),
             settings=PracticeSettings(session),
             audit=AuditReview(session, store),
+            clients=Clients(session, clock),
+            schedule=Schedule(session, clock),
+            waitlist=Waitlist(session, clock),
+            schedule_export=ScheduleExport(session, clock),
         )
