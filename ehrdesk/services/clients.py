@@ -89,13 +89,9 @@ class Clients:
             repo = ClientRepository(tx.conn)
             client = repo.get(client_id)
             if own is not None and client.assigned_clinician_id != own:
-                denied = True
-            else:
-                denied = False
-                no_shows, late, upcoming = repo.attendance(client_id, self._clock.now())
-                tx.audit("client_viewed", object_type="client", object_id=str(client_id))
-        if denied:
-            raise refuse(self._session, "client", client_id)
+                raise refuse(self._session, "client", client_id)
+            no_shows, late, upcoming = repo.attendance(client_id, self._clock.now())
+            tx.audit("client_viewed", object_type="client", object_id=str(client_id))
         return ClientOverview(client, no_shows, late, upcoming)
 
     def _checked(self, draft: ClientDraft) -> ClientDraft:

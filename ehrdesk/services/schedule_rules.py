@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
-from ehrdesk.core.errors import InvalidInput, NotFound, PermissionDenied
+from ehrdesk.core.errors import InvalidInput, NotFound
 from ehrdesk.core.front_desk import (
     AppointmentDraft,
     AppointmentType,
@@ -25,6 +25,7 @@ from ehrdesk.core.front_desk import (
 from ehrdesk.core.models import Role, User, UserStatus
 from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.core.recurrence import to_local, zone
+from ehrdesk.services.guard import RecordRefused
 from ehrdesk.services.session import Session
 from ehrdesk.storage.appointments import AppointmentRepository
 from ehrdesk.storage.database import Connection
@@ -82,11 +83,9 @@ def acting_for(session: Session) -> int | None:
     return None if allowed(user.role, Action.ALL_CLINICIANS) else user.id
 
 
-def refuse(session: Session, object_type: str, object_id: object) -> PermissionDenied:
-    """Audit a refusal of one record (not of a whole action) and return the error."""
-    with session.transaction() as tx:
-        tx.audit("permission_denied", object_type=object_type, object_id=str(object_id))
-    return PermissionDenied()
+def refuse(session: Session, object_type: str, object_id: object) -> RecordRefused:
+    """The error for a record this person may not reach; the guard audits it."""
+    return RecordRefused(object_type, object_id)
 
 
 def clinicians(conn: Connection) -> list[Clinician]:

@@ -144,8 +144,8 @@ class Schedule:
         """Every appointment on `count` local days from `first_day` (7: a week), for one
         clinician or (None) the whole practice, in one query."""
         self._check_view(clinician_id)
-        if not 1 <= count <= 31:
-            raise InvalidInput("Show 1 to 31 days at a time.")
+        if not 1 <= count <= 42:
+            raise InvalidInput("Show 1 to 42 days at a time.")
         conn = self._session.database.conn
         start, end = local_day_bounds(first_day, count, practice_zone(conn))
         return AppointmentRepository(conn).entries(start, end, clinician_id)
@@ -336,6 +336,7 @@ class Schedule:
             self._refuse_conflicts(found, reason)
             if scope is Scope.FOLLOWING and appointment.series_id is not None:
                 self._split(tx, repo, appointment, to_local(starts[0], tz), tz.key, now)
+                reach = [repo.get(a.id) for a in reach]  # the split bumped their versions
             changed = []
             for member, start in zip(reach, starts, strict=True):
                 changed.append(

@@ -3,8 +3,15 @@
 Invariants: `PRAGMA key` with the raw 256-bit key is the first statement on every
 connection (SQLCipher's own passphrase derivation is skipped: ours is Argon2id); a
 SQLCipher that is not 4.x is refused; WAL, `synchronous=FULL`, `temp_store=MEMORY` and
-`cipher_memory_security=ON` hold on every connection; a connection never crosses
-threads (sqlcipher3's own check enforces it).
+`cipher_memory_security=ON` hold on every connection to a practice's records; a
+connection never crosses threads (sqlcipher3's own check enforces it).
+
+Memory security is process-wide in SQLCipher and, once on, stays on. It costs an
+mlock and munlock on every allocation SQLite's lookaside cannot serve, which makes
+bulk writes about eight times slower. A demo vault holds only synthetic people, so
+its connections ask for it off (`memory_security=False`); that only takes effect in
+a process that has not opened a real practice, and a real practice opened later in
+the same process turns it on for good.
 """
 
 from __future__ import annotations
@@ -44,7 +51,9 @@ class Database:
         self._write_lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: Path, key: bytes, *, create: bool = False) -> Database:
+    def open(
+        cls, path: Path, key: bytes, *, create: bool = False, memory_security: bool = True
+    ) -> Database:
         if not create and not path.exists():
             raise VaultDamaged
         if create:
@@ -56,7 +65,7 @@ class Database:
             raise VaultDamaged from None
         try:
             conn.execute(_key_pragma(key))
-            conn.execute("PRAGMA cipher_memory_security = ON")
+            conn.execute(f"PRAGMA cipher_memory_security = {'ON' if memory_security else 'OFF'}")
             version = conn.execute("PRAGMA cipher_version").fetchone()
             if not version or not str(version[0]).startswith(REQUIRED_MAJOR):
                 raise SQLCipherTooOld

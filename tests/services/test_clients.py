@@ -9,7 +9,7 @@ import pytest
 
 from ehrdesk.core.errors import ConcurrentEditError, InvalidFields, PermissionDenied
 from ehrdesk.core.front_desk import ClientDraft, ClientStatus
-from tests.services.front_desk_fixtures import FrontDesk, desk  # noqa: F401
+from tests.services.front_desk_fixtures import FrontDesk
 
 
 def names(desk: FrontDesk, query: str, **filters: object) -> list[str]:
@@ -54,7 +54,9 @@ def test_search_by_any_run_of_phone_digits(desk: FrontDesk) -> None:
 
 def test_search_pages_in_order_and_filters(desk: FrontDesk) -> None:
     for i in range(7):
-        desk.client(f"Sam{i}", "Reyes", status=ClientStatus.INACTIVE if i % 2 else ClientStatus.ACTIVE)
+        desk.client(
+            f"Sam{i}", "Reyes", status=ClientStatus.INACTIVE if i % 2 else ClientStatus.ACTIVE
+        )
     first = desk.services.clients.search("reyes", limit=3)
     second = desk.services.clients.search("reyes", limit=3, after=first.next_after)
     third = desk.services.clients.search("reyes", limit=3, after=second.next_after)
@@ -102,7 +104,9 @@ def test_phone_rules(desk: FrontDesk) -> None:
 
 def test_likely_duplicates_by_name_and_birth_or_phone(desk: FrontDesk) -> None:
     first = desk.client("José", "Lopez", phone_mobile="312 555 0147")
-    draft = ClientDraft(legal_first_name="JOSE", legal_last_name="lópez", date_of_birth=date(1984, 3, 7))
+    draft = ClientDraft(
+        legal_first_name="JOSE", legal_last_name="lópez", date_of_birth=date(1984, 3, 7)
+    )
     assert [d.id for d in desk.services.clients.likely_duplicates(draft)] == [first]
     by_phone = ClientDraft(
         legal_first_name="Other",
@@ -161,7 +165,10 @@ def test_a_clinician_reaches_only_their_own_clients(desk: FrontDesk) -> None:
         for e in desk.services.audit.events(limit=1000)
         if e.action == "permission_denied"
     ]
-    assert denied == [("carla", "client", str(theirs)), ("carla", "user", str(desk.other_clinician_id))]
+    assert denied == [
+        ("carla", "client", str(theirs)),
+        ("carla", "user", str(desk.other_clinician_id)),
+    ]
 
 
 def test_attendance_counts_on_the_client(desk: FrontDesk) -> None:
