@@ -63,6 +63,7 @@ class Clients:
     ) -> ClientPage:
         """A page of the client list, filtered by what was typed: each word must start
         a name, the date of birth as typed, or a run of a phone number's digits."""
+        status = None if status is None else ClientStatus(status)
         own = acting_for(self._session)
         if own is not None:
             if clinician_id not in (None, own):

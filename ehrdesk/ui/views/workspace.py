@@ -6,6 +6,7 @@ here has `clear()`, called when the session locks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
@@ -21,8 +22,12 @@ from ehrdesk.core.models import Role
 from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
+from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.views.audit import AuditView
+from ehrdesk.ui.views.clients import ClientsView
+from ehrdesk.ui.views.schedule import ScheduleView
 from ehrdesk.ui.views.today import EmptyView, TodayView
+from ehrdesk.ui.views.waitlist import WaitlistView
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,9 @@ class Place:
 
 PLACES = (
     Place("today", "Today", None),
-    Place("schedule", "Schedule", None),
-    Place("clients", "Clients", None),
+    Place("schedule", "Schedule", Action.VIEW_SCHEDULE),
+    Place("clients", "Clients", Action.VIEW_CLIENTS),
+    Place("waitlist", "Waitlist", Action.MANAGE_WAITLIST),
     Place("audit", "Audit", Action.VIEW_AUDIT_LOG),
     Place("backups", "Backups", Action.MANAGE_BACKUPS),
     Place("settings", "Settings", None),
@@ -59,13 +65,14 @@ class Workspace(QWidget):
         self.stack = QStackedWidget()
         self.today = TodayView()
         self.audit = AuditView(services)
+        self.schedule = ScheduleView(services)
+        self.clients = ClientsView(services)
+        self.waitlist = WaitlistView(services)
         self.views: dict[str, QWidget] = {
             "today": self.today,
-            "schedule": EmptyView(
-                "Schedule",
-                "Appointments for every clinician will be shown here, by day and by week.",
-            ),
-            "clients": EmptyView("Clients", "Client records will be listed and searched here."),
+            "schedule": self.schedule,
+            "clients": self.clients,
+            "waitlist": self.waitlist,
             "audit": self.audit,
             "backups": EmptyView(
                 "Backups", "Encrypted backups to a USB drive will be taken and checked here."
@@ -110,6 +117,18 @@ class Workspace(QWidget):
         self.stack.setCurrentWidget(view)
         if view is self.audit:
             self.audit.refresh()
+        elif view is self.clients:
+            self._load(self.clients.show_for_role)
+        elif view is self.schedule:
+            self._load(self.schedule.show_for_role)
+        elif view is self.waitlist:
+            self.waitlist.refresh()
+
+    def _load(self, show: Callable[[], None]) -> None:
+        try:
+            show()
+        except Exception as error:
+            show_error(self, error)
 
     def _activated(self, item: QListWidgetItem) -> None:
         if item.data(Qt.ItemDataRole.UserRole) == "settings":
