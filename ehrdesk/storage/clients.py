@@ -34,11 +34,17 @@ _SUMMARY = (
     "c.id, c.legal_last_name, c.legal_first_name, c.preferred_name, c.date_of_birth, "
     "c.phone_mobile, c.phone_home, c.status, c.assigned_clinician_id, c.sort_key"
 )
-#: A query word whose terms number at most this many drives the search from the
-#: term index (then sorts the few matches); a commoner word is checked per client
-#: while walking the list in order, which stops after one page. Tuned with
-#: bench/front_desk.py on the 100,000-client demo practice.
-RARE_WORD_TERMS = 1500
+#: Search picks its query shape by how many terms the rarest word matches (counted
+#: up to this many). At most this many: that word's terms drive (one index range),
+#: the covering `client_keyset` index filters and sorts the candidates, and whole
+#: rows are read for one page only. More (a letter, "555"): matches are usually dense,
+#: so the list is walked in order, with one index probe per word, through at most
+#: WALK_WINDOW clients; if that does not fill a page (the word is a surname prefix
+#: whose clients sit together far down the list: "Wa"), the rare-word shape runs
+#: after all. Tuned with bench/front_desk.py on the 100,000-client demo practice.
+DRIVE_UP_TO = 2_000
+WALK_WINDOW = 3_000
+CHOOSE_UP_TO = 20_000
 
 
 def _client(row: Sequence[object]) -> Client:
@@ -231,17 +237,13 @@ class ClientRepository:
         after: str | None = None,
         limit: int = 50,
     ) -> list[ClientSummary]:
-        """A page of clients, in list order, each matching every word by prefix.
-
-        Two shapes, chosen by how common the rarest word is:
-        - rare: that word's few matching terms are read from the term index, their
-          clients checked for the other words and filters, then sorted;
-        - common (a prefix like "s", or no words): the list is walked in `sort_key`
-          order from `after` and each client is checked with one index probe per word
-          (`client_search_term_client`), stopping as soon as a page is full.
-        """
-        sql, params = self._search_sql(words, status, clinician_id, after, limit)
-        return [_summary(r) for r in self._conn.execute(sql, params)]
+        """A page of clients in list order, each matching every word by prefix (see
+        DRIVE_UP_TO for how the query is chosen)."""
+        for sql, params in self._search_plans(words, status, clinician_id, after, limit):
+            rows = [_summary(r) for r in self._conn.execute(sql, params)]
+            if len(rows) == limit:
+                break
+        return rows
 
     def explain_search(
         self,
@@ -249,19 +251,21 @@ class ClientRepository:
         *,
         status: ClientStatus | None = None,
         clinician_id: int | None = None,
-    ) -> list[str]:
-        """EXPLAIN QUERY PLAN of what `search` runs (for the tests and the benchmark)."""
-        sql, params = self._search_sql(words, status, clinician_id, None, 50)
-        return [str(r[3]) for r in self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    ) -> list[list[str]]:
+        """EXPLAIN QUERY PLAN of each query `search` may run, in order."""
+        return [
+            [str(r[3]) for r in self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+            for sql, params in self._search_plans(words, status, clinician_id, None, 50)
+        ]
 
-    def _search_sql(
+    def _search_plans(
         self,
         words: Sequence[str],
         status: ClientStatus | None,
         clinician_id: int | None,
         after: str | None,
         limit: int,
-    ) -> tuple[str, list[object]]:
+    ) -> list[tuple[str, list[object]]]:
         filters = ["c.sort_key > ?"]
         params: list[object] = [after or ""]
         if status is not None:
@@ -271,32 +275,79 @@ class ClientRepository:
             filters.append("c.assigned_clinician_id = ?")
             params.append(clinician_id)
         ranges = [(w, prefix_upper_bound(w)) for w in words]
-        counts = [self._count_terms(low, high) for low, high in ranges]
-        probes = []
-        for low, high in ranges:
-            probes.append(
-                "EXISTS (SELECT 1 FROM client_search_term t "
-                "WHERE t.client_id = c.id AND t.term >= ? AND t.term < ?)"
-            )
-            params.extend((low, high))
-        where = " AND ".join(filters + probes)
-        if ranges and min(counts) <= RARE_WORD_TERMS:
-            rarest = counts.index(min(counts))
-            # CROSS JOIN keeps this join order: the rare word's terms drive.
-            sql = (
-                f"SELECT {_SUMMARY} FROM (SELECT DISTINCT client_id FROM client_search_term "  # noqa: S608
-                "WHERE term >= ? AND term < ?) m CROSS JOIN client c ON c.id = m.client_id "
-                f"WHERE {where} ORDER BY c.sort_key LIMIT ?"
-            )
-            return sql, [*ranges[rarest], *params, limit]
-        sql = f"SELECT {_SUMMARY} FROM client c WHERE {where} ORDER BY c.sort_key LIMIT ?"  # noqa: S608
-        return sql, [*params, limit]
+        if not ranges:
+            where = " AND ".join(filters)
+            sql = f"SELECT {_SUMMARY} FROM client c WHERE {where} ORDER BY c.sort_key LIMIT ?"  # noqa: S608
+            return [(sql, [*params, limit])]
+        counts = [self._count_terms(low, high, DRIVE_UP_TO) for low, high in ranges]
+        if len(ranges) > 1 and min(counts) > DRIVE_UP_TO:
+            # Every word is common: the walk rarely fills a page with all of them, so
+            # the driver will likely run: find which word is really the rarest.
+            counts = [self._count_terms(low, high, CHOOSE_UP_TO) for low, high in ranges]
+        rarest = counts.index(min(counts))
+        driven = self._driven(ranges, rarest, filters, params, limit)
+        if counts[rarest] <= DRIVE_UP_TO:
+            return [driven]
+        return [self._walked(ranges, filters, params, limit), driven]
 
-    def _count_terms(self, low: str, high: str) -> int:
+    @staticmethod
+    def _probes(
+        ranges: list[tuple[str, str]], skip: int | None, alias: str = "c"
+    ) -> tuple[list[str], list[object]]:
+        probes: list[str] = []
+        values: list[object] = []
+        for index, (low, high) in enumerate(ranges):
+            if index != skip:
+                probes.append(
+                    "EXISTS (SELECT 1 FROM client_search_term t "  # noqa: S608 - alias is ours
+                    f"WHERE t.client_id = {alias}.id AND t.term >= ? AND t.term < ?)"
+                )
+                values.extend((low, high))
+        return probes, values
+
+    def _driven(
+        self,
+        ranges: list[tuple[str, str]],
+        rarest: int,
+        filters: list[str],
+        params: list[object],
+        limit: int,
+    ) -> tuple[str, list[object]]:
+        probes, values = self._probes(ranges, rarest)
+        # CROSS JOIN keeps this join order: the rare word's terms drive; the covering
+        # client_keyset index filters and sorts; whole rows are read for a page only.
+        sql = (
+            f"SELECT {_SUMMARY} FROM client c WHERE c.id IN (SELECT c.id FROM "  # noqa: S608
+            "(SELECT DISTINCT client_id FROM client_search_term "
+            "WHERE term >= ? AND term < ?) m "
+            "CROSS JOIN client c INDEXED BY client_keyset ON c.id = m.client_id "
+            f"WHERE {' AND '.join(filters + probes)} ORDER BY c.sort_key LIMIT ?) "
+            "ORDER BY c.sort_key"
+        )
+        return sql, [*ranges[rarest], *params, *values, limit]
+
+    def _walked(
+        self,
+        ranges: list[tuple[str, str]],
+        filters: list[str],
+        params: list[object],
+        limit: int,
+    ) -> tuple[str, list[object]]:
+        probes, values = self._probes(ranges, None, alias="w")
+        # The window reads only the list's index (sort_key and the id it carries).
+        sql = (
+            f"SELECT {_SUMMARY} FROM client c WHERE c.id IN (SELECT w.id FROM "  # noqa: S608
+            f"(SELECT c.id, c.sort_key FROM client c WHERE {' AND '.join(filters)} "
+            "ORDER BY c.sort_key LIMIT ?) w "
+            f"WHERE {' AND '.join(probes)} ORDER BY w.sort_key LIMIT ?) ORDER BY c.sort_key"
+        )
+        return sql, [*params, WALK_WINDOW, *values, limit]
+
+    def _count_terms(self, low: str, high: str, cap: int) -> int:
         row = self._conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM client_search_term "
             "WHERE term >= ? AND term < ? LIMIT ?)",
-            (low, high, RARE_WORD_TERMS + 1),
+            (low, high, cap + 1),
         ).fetchone()
         return int(row[0])
 

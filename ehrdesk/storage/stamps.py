@@ -16,4 +16,9 @@ def stamp(at: datetime) -> str:
 
 
 def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # fromisoformat reads the trailing Z (Python 3.11) about fifty times faster than
+    # strptime, which was most of a busy week view's time.
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError("stored times are UTC with a Z")
+    return parsed.astimezone(UTC)

@@ -8,6 +8,7 @@ EDIT_CLIENTS (a clinician) sees the record read-only. The dialog closes on lock.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ehrdesk.core.client_rules import parse_date_of_birth
+from ehrdesk.core.client_rules import check_client, parse_date_of_birth
 from ehrdesk.core.errors import InvalidFields, InvalidInput
 from ehrdesk.core.front_desk import (
     Client,
@@ -239,14 +240,20 @@ class ClientDialog(QDialog):
         return field.text()
 
     def draft(self) -> ClientDraft:
-        """The form as a draft; a date that cannot be read is InvalidFields."""
-        try:
-            born = parse_date_of_birth(self._value("date_of_birth"))
-        except InvalidInput as error:
-            raise InvalidFields({"date_of_birth": error.message}) from None
+        """The form as a draft. A date that cannot be read is InvalidFields, together
+        with every other field's problem, so the person sees them all at once."""
         values = {name: self._value(name) for name in self.fields if name != "date_of_birth"}
         values["preferred_contact"] = ContactMethod(values["preferred_contact"])
         values["status"] = ClientStatus(values["status"])
+        try:
+            born = parse_date_of_birth(self._value("date_of_birth"))
+        except InvalidInput as error:
+            problems = {"date_of_birth": error.message}
+            try:
+                check_client(ClientDraft(date_of_birth=date(2000, 1, 1), **values), date.today())
+            except InvalidFields as others:
+                problems.update(others.fields)
+            raise InvalidFields(problems) from None
         return ClientDraft(date_of_birth=born, **values)
 
     def show_problems(self, problems: dict[str, str]) -> None:
@@ -270,6 +277,7 @@ class ClientDialog(QDialog):
     def submit(self) -> None:
         try:
             draft = self.draft()
+            check_client(draft, date.today())  # every field's problem before duplicates
             if self.client is None and not self._confirmed_duplicates:
                 found = self._services.clients.likely_duplicates(draft)
                 if found:
