@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -239,3 +240,31 @@ def test_locking_clears_every_front_desk_view(desk: FrontDesk, qtbot: QtBot) -> 
     assert workspace.clients.search.text() == ""
     assert workspace.schedule.grid.blocks == [] and workspace.schedule.entries == []
     assert workspace.waitlist.table.rowCount() == 0
+
+
+def test_the_owner_sets_the_time_zone_and_late_cancel_window(
+    desk: FrontDesk, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ehrdesk.ui.clipboard import ClipboardGuard
+    from ehrdesk.ui.dialogs import settings_dialog
+    from ehrdesk.ui.dialogs.settings_dialog import SettingsDialog
+
+    shown: list[str] = []
+    monkeypatch.setattr(settings_dialog, "show_error", lambda parent, e: shown.append(str(e)))
+    services = desk.as_("owner")
+    dialog = SettingsDialog(services, ClipboardGuard())
+    qtbot.addWidget(dialog)
+    tab = dialog.practice_tab
+    assert tab is not None
+    assert tab.schedule_box.zone.currentText() == "America/Chicago"
+    assert tab.schedule_box.late.value() == 24
+    tab.schedule_box.zone.setCurrentText("Europe/Berlin")
+    tab.schedule_box.late.setValue(48)
+    tab.save()
+    assert tab.status_label.text() == "Settings saved."
+    settings = services.schedule.settings()
+    assert (settings.time_zone, settings.late_cancel_hours) == ("Europe/Berlin", 48)
+    tab.schedule_box.zone.setCurrentText("Mars/Olympus")
+    tab.save()  # refused with one sentence through the error path; nothing changes
+    assert shown == ["That time zone is not known; choose one from the list."]
+    assert services.schedule.settings().time_zone == "Europe/Berlin"
