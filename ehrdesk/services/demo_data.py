@@ -37,7 +37,6 @@ from ehrdesk.core.front_desk import (
     CancelledBy,
     ClientDraft,
     ClientStatus,
-    ContactMethod,
     Repeat,
     WaitlistDraft,
 )
@@ -182,49 +181,6 @@ class _Generator:
         record = AuditRecord(at, action, actor, kind, str(oid), reason)
         self.later_events[max(self.week, self._week_of(at))].append(record)
 
-    def _client_draft(self, clinician_id: int) -> ClientDraft:
-        rng = self.rng
-        city, region, zip3, area = rng.choice(people.PLACES)
-        first = rng.choice(people.FIRST_NAMES)
-        last = rng.choice(people.LAST_NAMES)
-        has_email = rng.random() < 0.7
-        mobile = people.phone(rng, area) if rng.random() < 0.9 else ""
-        return ClientDraft(
-            legal_first_name=first,
-            legal_last_name=last,
-            legal_middle_name=rng.choice(people.FIRST_NAMES) if rng.random() < 0.35 else "",
-            preferred_name=rng.choice(people.FIRST_NAMES) if rng.random() < 0.08 else "",
-            date_of_birth=people.birth_date(rng, self.today),
-            pronouns=rng.choice(people.PRONOUNS),
-            phone_mobile=mobile,
-            phone_home=people.phone(rng, area) if not mobile or rng.random() < 0.25 else "",
-            email=f"{first}.{last}{rng.randrange(100)}@example.org".casefold().replace("'", "")
-            if has_email
-            else "",
-            preferred_contact=rng.choice(
-                [ContactMethod.PHONE, ContactMethod.TEXT]
-                + ([ContactMethod.EMAIL] if has_email else [])
-            ),
-            ok_to_leave_voicemail=rng.random() < 0.7,
-            ok_to_text=rng.random() < 0.6,
-            ok_to_email=has_email and rng.random() < 0.8,
-            address_line1=f"{rng.randint(1, 9999)} {rng.choice(people.STREETS)} "
-            f"{rng.choice(people.STREET_KINDS)}",
-            address_line2=f"Apt {rng.randint(1, 40)}" if rng.random() < 0.2 else "",
-            city=city,
-            region=region,
-            postal_code=f"{zip3}{rng.randrange(100):02d}",
-            emergency_name=f"{rng.choice(people.FIRST_NAMES)} {last}" if rng.random() < 0.7 else "",
-            emergency_relationship=rng.choice(people.RELATIONSHIPS),
-            emergency_phone=people.phone(rng, area),
-            insurance_payer=rng.choice(people.PAYERS) if rng.random() < 0.8 else "",
-            insurance_member_id=people.member_id(rng),
-            insurance_group=f"G{rng.randrange(10**6):06d}",
-            assigned_clinician_id=clinician_id,
-            status=ClientStatus.ACTIVE,
-            admin_notes=rng.choice(people.ADMIN_NOTES) if rng.random() < 0.1 else "",
-        )
-
     # One client's course of treatment -----------------------------------------------
 
     def _free_slot(self, week: int) -> tuple[int, int] | None:
@@ -250,7 +206,7 @@ class _Generator:
         created = min(created, self.now - timedelta(minutes=rng.randint(1, 600)))
         cid = self.next_client
         self.next_client += 1
-        draft = self._client_draft(clinician.id)
+        draft = people.client_draft(self.rng, self.today, clinician.id)
         sessions = max(2, min(40, int(rng.expovariate(1 / (MEAN_PER_CLIENT - 1)))))
         interval = 2 if rng.random() < 0.3 else 1
         telehealth = rng.random() < 0.15

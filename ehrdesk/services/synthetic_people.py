@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from ehrdesk.core.front_desk import ClientDraft, ClientStatus, ContactMethod
+
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
@@ -106,3 +108,45 @@ def birth_date(rng: random.Random, today: date) -> date:
 def member_id(rng: random.Random) -> str:
     letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
     return f"{letters}{rng.randrange(10**9):09d}"
+
+
+def client_draft(rng: random.Random, today: date, clinician_id: int) -> ClientDraft:
+    """One synthetic client's whole record, assigned to `clinician_id`."""
+    city, region, zip3, area = rng.choice(PLACES)
+    first = rng.choice(FIRST_NAMES)
+    last = rng.choice(LAST_NAMES)
+    has_email = rng.random() < 0.7
+    mobile = phone(rng, area) if rng.random() < 0.9 else ""
+    return ClientDraft(
+        legal_first_name=first,
+        legal_last_name=last,
+        legal_middle_name=rng.choice(FIRST_NAMES) if rng.random() < 0.35 else "",
+        preferred_name=rng.choice(FIRST_NAMES) if rng.random() < 0.08 else "",
+        date_of_birth=birth_date(rng, today),
+        pronouns=rng.choice(PRONOUNS),
+        phone_mobile=mobile,
+        phone_home=phone(rng, area) if not mobile or rng.random() < 0.25 else "",
+        email=f"{first}.{last}{rng.randrange(100)}@example.org".casefold().replace("'", "")
+        if has_email
+        else "",
+        preferred_contact=rng.choice(
+            [ContactMethod.PHONE, ContactMethod.TEXT] + ([ContactMethod.EMAIL] if has_email else [])
+        ),
+        ok_to_leave_voicemail=rng.random() < 0.7,
+        ok_to_text=rng.random() < 0.6,
+        ok_to_email=has_email and rng.random() < 0.8,
+        address_line1=f"{rng.randint(1, 9999)} {rng.choice(STREETS)} {rng.choice(STREET_KINDS)}",
+        address_line2=f"Apt {rng.randint(1, 40)}" if rng.random() < 0.2 else "",
+        city=city,
+        region=region,
+        postal_code=f"{zip3}{rng.randrange(100):02d}",
+        emergency_name=f"{rng.choice(FIRST_NAMES)} {last}" if rng.random() < 0.7 else "",
+        emergency_relationship=rng.choice(RELATIONSHIPS),
+        emergency_phone=phone(rng, area),
+        insurance_payer=rng.choice(PAYERS) if rng.random() < 0.8 else "",
+        insurance_member_id=member_id(rng),
+        insurance_group=f"G{rng.randrange(10**6):06d}",
+        assigned_clinician_id=clinician_id,
+        status=ClientStatus.ACTIVE,
+        admin_notes=rng.choice(ADMIN_NOTES) if rng.random() < 0.1 else "",
+    )

@@ -140,6 +140,72 @@ def key_for(draft: ClientDraft, client_id: int) -> str:
     )
 
 
+class _Query:
+    """One search's words, filters and page, as the SQL of each shape."""
+
+    def __init__(
+        self,
+        words: Sequence[str],
+        status: ClientStatus | None,
+        clinician_id: int | None,
+        after: str | None,
+        limit: int,
+    ) -> None:
+        self.ranges = [(w, prefix_upper_bound(w)) for w in words]
+        self.limit = limit
+        self.filters = ["c.sort_key > ?"]
+        self.params: list[object] = [after or ""]
+        if status is not None:
+            self.filters.append("c.status = ?")
+            self.params.append(status.value)
+        if clinician_id is not None:
+            self.filters.append("c.assigned_clinician_id = ?")
+            self.params.append(clinician_id)
+
+    def _probes(self, skip: int | None, alias: str) -> tuple[list[str], list[object]]:
+        """One index probe per word: has this client a term that starts with it?"""
+        probes: list[str] = []
+        values: list[object] = []
+        for index, (low, high) in enumerate(self.ranges):
+            if index != skip:
+                probes.append(
+                    "EXISTS (SELECT 1 FROM client_search_term t "  # noqa: S608 - alias is ours
+                    f"WHERE t.client_id = {alias}.id AND t.term >= ? AND t.term < ?)"
+                )
+                values.extend((low, high))
+        return probes, values
+
+    def listed(self) -> tuple[str, list[object]]:
+        sql = (
+            f"SELECT c.id FROM client c WHERE {' AND '.join(self.filters)} "  # noqa: S608
+            "ORDER BY c.sort_key LIMIT ?"
+        )
+        return sql, [*self.params, self.limit]
+
+    def walked(self) -> tuple[str, list[object]]:
+        """The next WALK_WINDOW clients in list order (from the list's index alone),
+        each probed for every word."""
+        probes, values = self._probes(None, "w")
+        sql = (
+            f"SELECT w.id FROM (SELECT c.id, c.sort_key FROM client c "  # noqa: S608
+            f"WHERE {' AND '.join(self.filters)} ORDER BY c.sort_key LIMIT ?) w "
+            f"WHERE {' AND '.join(probes)} ORDER BY w.sort_key LIMIT ?"
+        )
+        return sql, [*self.params, WALK_WINDOW, *values, self.limit]
+
+    def driven(self, rarest: int, fetch: int) -> tuple[str, list[object]]:
+        """The rarest word's terms drive; the covering client_keyset index filters
+        and sorts (CROSS JOIN keeps that join order)."""
+        probes, values = self._probes(rarest, "c")
+        sql = (
+            "SELECT c.id FROM client_search_term m "  # noqa: S608
+            "CROSS JOIN client c INDEXED BY client_keyset ON c.id = m.client_id "
+            f"WHERE m.term >= ? AND m.term < ? AND {' AND '.join(self.filters + probes)} "
+            "ORDER BY c.sort_key LIMIT ?"
+        )
+        return sql, [*self.ranges[rarest], *self.params, *values, fetch]
+
+
 class ClientRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -239,11 +305,19 @@ class ClientRepository:
     ) -> list[ClientSummary]:
         """A page of clients in list order, each matching every word by prefix (see
         DRIVE_UP_TO for how the query is chosen)."""
-        for sql, params in self._search_plans(words, status, clinician_id, after, limit):
-            rows = [_summary(r) for r in self._conn.execute(sql, params)]
-            if len(rows) == limit:
-                break
-        return rows
+        query = _Query(words, status, clinician_id, after, limit)
+        if not query.ranges:
+            return self._summaries(self._ids(*query.listed()))
+        counts = [self._count_terms(low, high, DRIVE_UP_TO) for low, high in query.ranges]
+        if len(counts) > 1 and min(counts) > DRIVE_UP_TO:
+            # Every word is common: the walk rarely fills a page with all of them, so
+            # the driver will likely run: find which word is really the rarest.
+            counts = [self._count_terms(low, high, CHOOSE_UP_TO) for low, high in query.ranges]
+        rarest = counts.index(min(counts))
+        ids = self._ids(*query.walked()) if counts[rarest] > DRIVE_UP_TO else []
+        if len(ids) < limit:
+            ids = self._driven_ids(query, rarest)
+        return self._summaries(ids)
 
     def explain_search(
         self,
@@ -251,97 +325,43 @@ class ClientRepository:
         *,
         status: ClientStatus | None = None,
         clinician_id: int | None = None,
-    ) -> list[list[str]]:
-        """EXPLAIN QUERY PLAN of each query `search` may run, in order."""
-        return [
-            [str(r[3]) for r in self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-            for sql, params in self._search_plans(words, status, clinician_id, None, 50)
-        ]
+    ) -> dict[str, list[str]]:
+        """EXPLAIN QUERY PLAN of the list walk and of the drive by the first word,
+        the two shapes `search` chooses between."""
+        query = _Query(words, status, clinician_id, None, 50)
+        plans = {"walk": query.walked() if query.ranges else query.listed()}
+        if query.ranges:
+            plans["drive"] = query.driven(0, 100)
+        return {
+            name: [str(r[3]) for r in self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+            for name, (sql, params) in plans.items()
+        }
 
-    def _search_plans(
-        self,
-        words: Sequence[str],
-        status: ClientStatus | None,
-        clinician_id: int | None,
-        after: str | None,
-        limit: int,
-    ) -> list[tuple[str, list[object]]]:
-        filters = ["c.sort_key > ?"]
-        params: list[object] = [after or ""]
-        if status is not None:
-            filters.append("c.status = ?")
-            params.append(status.value)
-        if clinician_id is not None:
-            filters.append("c.assigned_clinician_id = ?")
-            params.append(clinician_id)
-        ranges = [(w, prefix_upper_bound(w)) for w in words]
-        if not ranges:
-            where = " AND ".join(filters)
-            sql = f"SELECT {_SUMMARY} FROM client c WHERE {where} ORDER BY c.sort_key LIMIT ?"  # noqa: S608
-            return [(sql, [*params, limit])]
-        counts = [self._count_terms(low, high, DRIVE_UP_TO) for low, high in ranges]
-        if len(ranges) > 1 and min(counts) > DRIVE_UP_TO:
-            # Every word is common: the walk rarely fills a page with all of them, so
-            # the driver will likely run: find which word is really the rarest.
-            counts = [self._count_terms(low, high, CHOOSE_UP_TO) for low, high in ranges]
-        rarest = counts.index(min(counts))
-        driven = self._driven(ranges, rarest, filters, params, limit)
-        if counts[rarest] <= DRIVE_UP_TO:
-            return [driven]
-        return [self._walked(ranges, filters, params, limit), driven]
+    def _ids(self, sql: str, params: list[object]) -> list[int]:
+        return [int(r[0]) for r in self._conn.execute(sql, params)]
 
-    @staticmethod
-    def _probes(
-        ranges: list[tuple[str, str]], skip: int | None, alias: str = "c"
-    ) -> tuple[list[str], list[object]]:
-        probes: list[str] = []
-        values: list[object] = []
-        for index, (low, high) in enumerate(ranges):
-            if index != skip:
-                probes.append(
-                    "EXISTS (SELECT 1 FROM client_search_term t "  # noqa: S608 - alias is ours
-                    f"WHERE t.client_id = {alias}.id AND t.term >= ? AND t.term < ?)"
-                )
-                values.extend((low, high))
-        return probes, values
+    def _driven_ids(self, query: _Query, rarest: int) -> list[int]:
+        """The page's ids when the rarest word drives. A client found by two of its
+        terms comes twice (no DISTINCT: with SQLCipher's memory security on, its
+        temporary b-tree cost three times the rest of the query), so fetch twice a
+        page, drop repeats, and fetch more in the rare case that was not enough."""
+        fetch = query.limit * 2
+        while True:
+            rows = self._ids(*query.driven(rarest, fetch))
+            ids = list(dict.fromkeys(rows))
+            if len(ids) >= query.limit or len(rows) < fetch:
+                return ids[: query.limit]
+            fetch *= 4
 
-    def _driven(
-        self,
-        ranges: list[tuple[str, str]],
-        rarest: int,
-        filters: list[str],
-        params: list[object],
-        limit: int,
-    ) -> tuple[str, list[object]]:
-        probes, values = self._probes(ranges, rarest)
-        # CROSS JOIN keeps this join order: the rare word's terms drive; the covering
-        # client_keyset index filters and sorts; whole rows are read for a page only.
-        sql = (
-            f"SELECT {_SUMMARY} FROM client c WHERE c.id IN (SELECT c.id FROM "  # noqa: S608
-            "(SELECT DISTINCT client_id FROM client_search_term "
-            "WHERE term >= ? AND term < ?) m "
-            "CROSS JOIN client c INDEXED BY client_keyset ON c.id = m.client_id "
-            f"WHERE {' AND '.join(filters + probes)} ORDER BY c.sort_key LIMIT ?) "
-            "ORDER BY c.sort_key"
+    def _summaries(self, ids: list[int]) -> list[ClientSummary]:
+        if not ids:
+            return []
+        rows = self._conn.execute(
+            f"SELECT {_SUMMARY} FROM client c WHERE c.id IN "  # noqa: S608
+            f"({', '.join('?' for _ in ids)}) ORDER BY c.sort_key",
+            ids,
         )
-        return sql, [*ranges[rarest], *params, *values, limit]
-
-    def _walked(
-        self,
-        ranges: list[tuple[str, str]],
-        filters: list[str],
-        params: list[object],
-        limit: int,
-    ) -> tuple[str, list[object]]:
-        probes, values = self._probes(ranges, None, alias="w")
-        # The window reads only the list's index (sort_key and the id it carries).
-        sql = (
-            f"SELECT {_SUMMARY} FROM client c WHERE c.id IN (SELECT w.id FROM "  # noqa: S608
-            f"(SELECT c.id, c.sort_key FROM client c WHERE {' AND '.join(filters)} "
-            "ORDER BY c.sort_key LIMIT ?) w "
-            f"WHERE {' AND '.join(probes)} ORDER BY w.sort_key LIMIT ?) ORDER BY c.sort_key"
-        )
-        return sql, [*params, WALK_WINDOW, *values, limit]
+        return [_summary(r) for r in rows]
 
     def _count_terms(self, low: str, high: str, cap: int) -> int:
         row = self._conn.execute(
