@@ -132,11 +132,8 @@ _INSERT = (
 
 
 _ENTRIES_SQL = (
-    f"SELECT {_A_COLUMNS}, c.legal_last_name, c.legal_first_name, c.preferred_name, "  # noqa: S608
-    "t.label, coalesce(r.name, '') FROM appointment a "
-    "JOIN client c ON c.id = a.client_id "
-    "JOIN appointment_type t ON t.code = a.type_code "
-    "LEFT JOIN room r ON r.id = a.room_id "
+    f"SELECT {_A_COLUMNS}, c.legal_last_name, c.legal_first_name, c.preferred_name "  # noqa: S608
+    "FROM appointment a JOIN client c ON c.id = a.client_id "
     # Ordered by the index's own order only: a second sort key made SQLite sort the
     # rows again, which cost more than the whole query with memory security on.
     "WHERE {where} ORDER BY a.starts_at"
@@ -305,13 +302,23 @@ class AppointmentRepository:
         return found[0]
 
     def _entries(self, where: str, params: list[object]) -> list[ScheduleEntry]:
+        # Type labels and room names come from their small tables once, not joined
+        # to each of a busy week's thousands of rows.
+        labels = {t.code: t.label for t in self.types(active_only=False)}
+        rooms = {r.id: r.name for r in self.rooms(active_only=False)}
         rows = self._conn.execute(_ENTRIES_SQL.format(where=where), params)
-        return [
-            ScheduleEntry(
-                _appointment(r[:16]), display_name(r[16], r[17], r[18]), str(r[19]), str(r[20])
+        entries = []
+        for row in rows:
+            appointment = _appointment(row[:16])
+            entries.append(
+                ScheduleEntry(
+                    appointment,
+                    display_name(row[16], row[17], row[18]),
+                    labels.get(appointment.type_code, appointment.type_code),
+                    "" if appointment.room_id is None else rooms.get(appointment.room_id, ""),
+                )
             )
-            for r in rows
-        ]
+        return entries
 
     def explain_entries(self, clinician_id: int | None) -> list[str]:
         """EXPLAIN QUERY PLAN of the week view's query (for the tests and the bench)."""
