@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from ehrdesk.core.errors import ConcurrentEditError, NotFound
 from ehrdesk.core.front_desk import (
@@ -37,7 +38,13 @@ _TAKES_TIME = "('booked', 'checked_in', 'completed')"
 RESOURCE_COLUMNS = {"clinician": "clinician_id", "client": "client_id", "room": "room_id"}
 
 
-def _appointment(row: Sequence[object]) -> Appointment:
+_STATUSES = {s.value: s for s in AppointmentStatus}
+_CANCELLERS = {c.value: c for c in CancelledBy}
+
+
+def _appointment(row: Sequence[Any]) -> Appointment:
+    """A row of _COLUMNS (STRICT columns: the types are the table's). Called for
+    every appointment of a busy week, so it converts as little as it can."""
     (
         aid,
         clinician,
@@ -57,22 +64,22 @@ def _appointment(row: Sequence[object]) -> Appointment:
         version,
     ) = row
     return Appointment(
-        id=int(str(aid)),
-        clinician_id=int(str(clinician)),
-        client_id=int(str(client)),
-        type_code=str(type_code),
-        starts_at=parse_stamp(str(starts)),
-        ends_at=parse_stamp(str(ends)),
-        room_id=None if room is None else int(str(room)),
-        location=str(location),
-        telehealth_link=str(link),
-        status=AppointmentStatus(str(status)),
-        cancelled_by=None if cancelled_by is None else CancelledBy(str(cancelled_by)),
+        id=aid,
+        clinician_id=clinician,
+        client_id=client,
+        type_code=type_code,
+        starts_at=parse_stamp(starts),
+        ends_at=parse_stamp(ends),
+        room_id=room,
+        location=location,
+        telehealth_link=link,
+        status=_STATUSES[status],
+        cancelled_by=None if cancelled_by is None else _CANCELLERS[cancelled_by],
         late_cancel=bool(late),
-        series_id=None if series is None else int(str(series)),
+        series_id=series,
         detached=bool(detached),
-        override_reason=None if override is None else str(override),
-        row_version=int(str(version)),
+        override_reason=override,
+        row_version=version,
     )
 
 
