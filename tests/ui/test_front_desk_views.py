@@ -268,3 +268,28 @@ def test_the_owner_sets_the_time_zone_and_late_cancel_window(
     tab.save()  # refused with one sentence through the error path; nothing changes
     assert shown == ["That time zone is not known; choose one from the list."]
     assert services.schedule.settings().time_zone == "Europe/Berlin"
+
+
+def test_a_crowded_week_shows_counts_and_opens_the_day(desk: FrontDesk, qtbot: QtBot) -> None:
+    clients = [desk.client(f"Person{i}", "Lopez") for i in range(6)]
+    for client in clients:  # six at once: more than the grid draws side by side
+        desk.services.schedule.book(
+            desk.draft(client, local(2026, 3, 3, 10), room=None),
+            override_reason="Test of a crowded hour",
+        )
+    view = ScheduleView(desk.services)
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    view.show_for_role()
+    assert view.clinician.currentData() is None  # the whole practice
+    grid = view.grid
+    assert [(c.column, c.count) for c in grid.crowds] == [(1, 6)]
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    qtbot.keyClick(grid, Qt.Key.Key_Down)
+    qtbot.keyClick(grid, Qt.Key.Key_Down)
+    assert "6 appointments" in grid.accessibleDescription()
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert view.span.currentData() == 1 and view.first_day() == date(2026, 3, 3)
+    assert len(grid.blocks) == 6 and grid.columns == ["Carla"]

@@ -109,13 +109,14 @@ class ScheduleView(QWidget):
 
         self.grid = WeekGrid()
         self.grid.open_requested.connect(self.open_appointment)
+        self.grid.day_requested.connect(self.show_day)
         self.grid.book_requested.connect(self.book_at)
         self.grid.page_requested.connect(self.page)
         self.grid.today_requested.connect(self.go_today)
         scroll = QScrollArea()
         scroll.setWidget(self.grid)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroller = scroll
         self.cursor_text = QLabel()
         self.cursor_text.setAccessibleName("Under the cursor")
@@ -231,6 +232,11 @@ class ScheduleView(QWidget):
     def page(self, step: int) -> None:
         self.day += timedelta(days=step * int(self.span.currentData()))
         self.reload()
+
+    def show_day(self, column: int) -> None:
+        """From a crowded week: that day, a column for each clinician."""
+        self.day = self.first_day() + timedelta(days=column)
+        self.span.setCurrentIndex(self.span.findData(1))  # reloads
 
     def go_today(self) -> None:
         self.day = to_local(self._services.clock.now(), self.zone).date()

@@ -32,6 +32,10 @@ FIRST_HOUR = 7
 LAST_HOUR = 21  # the grid ends here
 SLOT_MINUTES = 30
 SLOTS = (LAST_HOUR - FIRST_HOUR) * 60 // SLOT_MINUTES
+#: More appointments side by side than this (the whole practice's week) are drawn as
+#: one "N appointments" block; Enter on it shows that day, a column per clinician.
+MAX_LANES = 4
+MIN_COLUMN_EM = 10
 
 _STATUS_COLOURS = {
     AppointmentStatus.BOOKED: QColor(66, 133, 244),
@@ -40,6 +44,16 @@ _STATUS_COLOURS = {
     AppointmentStatus.CANCELLED: QColor(160, 160, 160),
     AppointmentStatus.NO_SHOW: QColor(219, 68, 55),
 }
+
+
+@dataclass(frozen=True)
+class Crowd:
+    """Too many overlapping appointments to draw apart: drawn as their number."""
+
+    column: int
+    start: int
+    end: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,7 @@ class Block:
 
 class WeekGrid(QWidget):
     open_requested = Signal(int)  # appointment id
+    day_requested = Signal(int)  # column: show that day in detail
     book_requested = Signal(int, int)  # column, minutes from midnight
     page_requested = Signal(int)  # -1 previous, +1 next
     today_requested = Signal()
@@ -69,6 +84,8 @@ class WeekGrid(QWidget):
         self.columns: list[str] = []
         self.blocks: list[Block] = []
         self._lanes: dict[int, tuple[int, int]] = {}  # block id → (lane, lanes)
+        self.crowds: list[Crowd] = []
+        self._hidden: set[int] = set()  # ids of blocks drawn as part of a crowd
         self.cell = (0, (9 - FIRST_HOUR) * 60 // SLOT_MINUTES)
         line = self.fontMetrics().lineSpacing()
         self.min_row_height = int(line * 1.6)
@@ -82,7 +99,10 @@ class WeekGrid(QWidget):
     def set_data(self, columns: list[str], blocks: list[Block]) -> None:
         self.columns = columns
         self.blocks = blocks
-        self._lanes = self._lay_out(blocks)
+        self._lanes, self.crowds = self._lay_out(blocks)
+        self._hidden = {b.id for b in blocks if self._lanes[b.id][1] > MAX_LANES}
+        em = self.fontMetrics().horizontalAdvance("M")
+        self.setMinimumWidth(self.gutter + max(1, len(columns)) * MIN_COLUMN_EM * em)
         col, slot = self.cell
         self.cell = (min(col, max(0, len(columns) - 1)), slot)
         self._describe()
@@ -92,20 +112,30 @@ class WeekGrid(QWidget):
         self.set_data([], [])
 
     @staticmethod
-    def _lay_out(blocks: list[Block]) -> dict[int, tuple[int, int]]:
-        """Side-by-side lanes for overlapping blocks of one column."""
+    def _lay_out(blocks: list[Block]) -> tuple[dict[int, tuple[int, int]], list[Crowd]]:
+        """Side-by-side lanes for overlapping blocks of one column, and the crowds:
+        groups of overlapping blocks that would need more than MAX_LANES lanes."""
         lanes: dict[int, tuple[int, int]] = {}
+        crowds: list[Crowd] = []
+
+        def close(column: int, cluster: list[tuple[Block, int]], count: int) -> None:
+            lanes.update({b.id: (lane, count) for b, lane in cluster})
+            if count > MAX_LANES:
+                start = min(b.start for b, _ in cluster)
+                end = max(b.end for b, _ in cluster)
+                crowds.append(Crowd(column, start, end, len(cluster)))
+
         by_column: dict[int, list[Block]] = {}
         for block in blocks:
             by_column.setdefault(block.column, []).append(block)
-        for column_blocks in by_column.values():
+        for column, column_blocks in by_column.items():
             column_blocks.sort(key=lambda b: (b.start, b.end))
             cluster: list[tuple[Block, int]] = []  # blocks that overlap, transitively
             lane_ends: list[int] = []
             cluster_end = 0
             for block in column_blocks:
                 if cluster and block.start >= cluster_end:
-                    lanes.update({b.id: (lane, len(lane_ends)) for b, lane in cluster})
+                    close(column, cluster, len(lane_ends))
                     cluster, lane_ends = [], []
                 free = [i for i, end in enumerate(lane_ends) if end <= block.start]
                 lane = free[0] if free else len(lane_ends)
@@ -115,8 +145,8 @@ class WeekGrid(QWidget):
                     lane_ends[lane] = block.end
                 cluster_end = max(cluster_end, block.end) if cluster else block.end
                 cluster.append((block, lane))
-            lanes.update({b.id: (lane, len(lane_ends)) for b, lane in cluster})
-        return lanes
+            close(column, cluster, len(lane_ends))
+        return lanes, crowds
 
     # Geometry -------------------------------------------------------------------------
 
@@ -153,10 +183,21 @@ class WeekGrid(QWidget):
         found = [
             b
             for b in self.blocks
-            if b.column == col and b.start < minute + SLOT_MINUTES and b.end > minute
+            if b.column == col
+            and b.start < minute + SLOT_MINUTES
+            and b.end > minute
+            and b.id not in self._hidden
         ]
         found.sort(key=lambda b: (b.status is AppointmentStatus.CANCELLED, b.start))
         return found[0] if found else None
+
+    def crowd_at_cursor(self) -> Crowd | None:
+        col, _ = self.cell
+        minute = self.cursor_minutes()
+        for crowd in self.crowds:
+            if crowd.column == col and crowd.start < minute + SLOT_MINUTES and crowd.end > minute:
+                return crowd
+        return None
 
     # Painting -------------------------------------------------------------------------
 
@@ -197,7 +238,10 @@ class WeekGrid(QWidget):
             )
         painter.setFont(self.font())
         for block in self.blocks:
-            self._paint_block(painter, block)
+            if block.id not in self._hidden:
+                self._paint_block(painter, block)
+        for crowd in self.crowds:
+            self._paint_crowd(painter, crowd, width)
         self._paint_cursor(painter, width)
         painter.end()
 
@@ -223,6 +267,23 @@ class WeekGrid(QWidget):
         )
         painter.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
         painter.setFont(self.font())
+
+    def _paint_crowd(self, painter: QPainter, crowd: Crowd, width: float) -> None:
+        top = self._y(max(crowd.start, FIRST_HOUR * 60))
+        bottom = self._y(min(crowd.end, LAST_HOUR * 60))
+        rect = QRectF(self.gutter + crowd.column * width + 2, top + 1, width - 4, bottom - top - 2)
+        colour = _STATUS_COLOURS[AppointmentStatus.BOOKED]
+        fill = QColor(colour)
+        fill.setAlpha(30)
+        painter.setPen(QPen(colour, 1))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 4, 4)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+        painter.drawText(
+            rect.adjusted(6, 2, -4, -2),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+            f"{crowd.count} appointments",
+        )
 
     def _paint_cursor(self, painter: QPainter, width: float) -> None:
         if not self.columns:
@@ -273,8 +334,11 @@ class WeekGrid(QWidget):
 
     def activate(self) -> None:
         block = self.block_at_cursor()
+        crowd = self.crowd_at_cursor()
         if block is not None:
             self.open_requested.emit(block.id)
+        elif crowd is not None:
+            self.day_requested.emit(crowd.column)
         elif self.columns:
             self.book_requested.emit(self.cell[0], self.cursor_minutes())
 
@@ -313,7 +377,13 @@ class WeekGrid(QWidget):
         column = self.columns[self.cell[0]].replace("\n", " ")
         where = f"{column}, {minute // 60:02d}:{minute % 60:02d}"
         block = self.block_at_cursor()
-        what = f"{block.title}, {block.detail}, {block.status.label}" if block else "free"
+        crowd = self.crowd_at_cursor()
+        if block is not None:
+            what = f"{block.title}, {block.detail}, {block.status.label}"
+        elif crowd is not None:
+            what = f"{crowd.count} appointments; Enter shows this day for each clinician"
+        else:
+            what = "free"
         self.setAccessibleDescription(f"{where}: {what}")
 
     def cursor_text(self) -> str:
