@@ -193,7 +193,8 @@ def test_a_clinician_sees_their_own_schedule_and_a_read_only_record(
     ]
     form = ClientDialog(services, mine)
     qtbot.addWidget(form)
-    assert not form.editable and not form.fields["legal_first_name"].isEnabled()
+    assert not form.editable and form.fields["legal_first_name"].isReadOnly()  # type: ignore[attr-defined]
+    assert not form.fields["status"].isEnabled()
     schedule = ScheduleView(services)
     qtbot.addWidget(schedule)
     schedule.show_for_role()

@@ -127,7 +127,10 @@ class ClientDialog(QDialog):
             for name, label in rows:
                 field = self._make_field(name, clinicians)
                 field.setAccessibleName(label)
-                field.setEnabled(self.editable)
+                if isinstance(field, QLineEdit | QPlainTextEdit):
+                    field.setReadOnly(not self.editable)  # read-only text stays legible
+                else:
+                    field.setEnabled(self.editable)
                 self.fields[name] = field
                 error = QLabel()
                 error.setObjectName("message")
