@@ -345,6 +345,9 @@ class ScheduleSettings:
 
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+WEEKDAY_NAMES = dict(
+    zip(WEEKDAY_CODES, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True)
+)
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 
 

@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 from ehrdesk.core.errors import ConflictsFound, InvalidInput
 from ehrdesk.core.front_desk import (
     STATUS_FLOW,
+    TIMES_OF_DAY,
+    WEEKDAY_NAMES,
     Appointment,
     AppointmentDraft,
     AppointmentStatus,
@@ -442,7 +444,9 @@ class WaitlistOfferDialog(QDialog):
         self.list.setAccessibleName("Waiting clients who match")
         for match in matches:
             entry = match.entry
-            wants = ", ".join(entry.weekdays + entry.times_of_day) or "any time"
+            days = [WEEKDAY_NAMES[d] for d in entry.weekdays]
+            times = sorted(entry.times_of_day, key=TIMES_OF_DAY.index)
+            wants = ", ".join(days + times) or "any time"
             waited = (datetime.now(entry.added_at.tzinfo) - entry.added_at).days
             self.list.addItem(
                 f"{match.client_name} · {match.phone} · {wants} · waiting {waited} days"

@@ -23,7 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from ehrdesk.core.errors import InvalidInput
-from ehrdesk.core.front_desk import TIMES_OF_DAY, WEEKDAY_CODES, WaitlistDraft, WaitlistMatch
+from ehrdesk.core.front_desk import (
+    TIMES_OF_DAY,
+    WEEKDAY_CODES,
+    WEEKDAY_NAMES,
+    WaitlistDraft,
+    WaitlistMatch,
+)
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs import LockWatcher
 from ehrdesk.ui.errors import show_error
@@ -31,9 +37,7 @@ from ehrdesk.ui.widgets.card import heading
 from ehrdesk.ui.widgets.client_picker import ClientPicker
 
 _HEADERS = ("Client", "Phone", "Type", "Clinician", "Days", "Times", "Waiting since", "Note")
-_DAY_NAMES = dict(
-    zip(WEEKDAY_CODES, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True)
-)
+_DAY_NAMES = WEEKDAY_NAMES
 
 
 class WaitlistView(QWidget):
@@ -85,7 +89,7 @@ class WaitlistView(QWidget):
                 self._types.get(entry.type_code, entry.type_code),
                 self._names.get(entry.clinician_id, "Any") if entry.clinician_id else "Any",
                 ", ".join(_DAY_NAMES[d] for d in entry.weekdays) or "Any",
-                ", ".join(entry.times_of_day) or "Any",
+                ", ".join(sorted(entry.times_of_day, key=TIMES_OF_DAY.index)) or "Any",
                 entry.added_at.astimezone().strftime("%Y-%m-%d"),
                 entry.notes,
             )
