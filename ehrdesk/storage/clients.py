@@ -11,6 +11,7 @@ and a one-letter prefix matching thousands are both one short index walk.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -309,15 +310,21 @@ class ClientRepository:
         if not query.ranges:
             return self._summaries(self._ids(*query.listed()))
         counts = [self._count_terms(low, high, DRIVE_UP_TO) for low, high in query.ranges]
-        if len(counts) > 1 and min(counts) > DRIVE_UP_TO:
-            # Every word is common: the walk rarely fills a page with all of them, so
-            # the driver will likely run: find which word is really the rarest.
+        walk = min(counts) > DRIVE_UP_TO
+        if walk and len(counts) > 1:
+            # Every word is common, but all of them together may not be ("ka pa"):
+            # count further, and walk only if the window should hold a page of them.
             counts = [self._count_terms(low, high, CHOOSE_UP_TO) for low, high in query.ranges]
+            walk = WALK_WINDOW * math.prod(min(1.0, c / self._size()) for c in counts) >= limit
         rarest = counts.index(min(counts))
-        ids = self._ids(*query.walked()) if counts[rarest] > DRIVE_UP_TO else []
+        ids = self._ids(*query.walked()) if walk else []
         if len(ids) < limit:
             ids = self._driven_ids(query, rarest)
         return self._summaries(ids)
+
+    def _size(self) -> int:
+        """About how many clients there are (ids are not reused), at no cost."""
+        return max(1, int(self._conn.execute("SELECT max(id) FROM client").fetchone()[0] or 0))
 
     def explain_search(
         self,
