@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from ehrdesk.core.front_desk import AppointmentStatus, ClientDraft
@@ -294,3 +295,84 @@ def test_a_crowded_week_shows_counts_and_opens_the_day(desk: FrontDesk, qtbot: Q
     qtbot.keyClick(grid, Qt.Key.Key_Return)
     assert view.span.currentData() == 1 and view.first_day() == date(2026, 3, 3)
     assert len(grid.blocks) == 6 and grid.columns == ["Carla"]
+
+
+# The chart from the front desk's views -------------------------------------------------
+
+
+def test_enter_on_a_client_opens_the_chart_for_who_keeps_charts(
+    desk: FrontDesk, qtbot: QtBot
+) -> None:
+    ana = desk.client("Ana", "Lopez")
+    view = ClientsView(desk.as_("owner"))  # a clinical supervisor
+    qtbot.addWidget(view)
+    view.show()
+    view.show_for_role()
+    asked: list[int] = []
+    view.chart_requested.connect(asked.append)
+    view.table.setFocus()
+    view.table.selectRow(0)
+
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+
+    assert asked == [ana]
+    assert view.chart_button.isVisibleTo(view)
+
+
+def test_the_front_desk_is_never_offered_a_chart(desk: FrontDesk, qtbot: QtBot) -> None:
+    desk.client("Ana", "Lopez")
+    services = desk.as_("frank")
+    view = ClientsView(services)
+    qtbot.addWidget(view)
+    view.show()
+    view.show_for_role()
+    asked: list[int] = []
+    view.chart_requested.connect(asked.append)
+    view.table.selectRow(0)
+
+    view.open_selected_chart()
+
+    assert asked == []
+    assert not view.chart_button.isVisibleTo(view)
+
+
+def test_write_note_on_an_appointment_opens_its_note_in_the_chart(
+    desk: FrontDesk, qtbot: QtBot
+) -> None:
+    from ehrdesk.ui.views.workspace import Workspace
+
+    ana = desk.client("Ana", "Lopez")
+    # Earlier today in Chicago: booked for a walk-in, over by now, so it can have a note.
+    [seen] = desk.services.schedule.book(desk.draft(ana, local(2026, 3, 2, 7)))
+    desk.services.session.sign_out()
+    signed = desk.practice.sign_in("carla")
+    dialog = AppointmentDialog(desk.services, appointment_id=seen.id)
+    qtbot.addWidget(dialog)
+    write = next(b for b in dialog.findChildren(QPushButton) if b.text() == "&Write note")
+
+    write.click()
+
+    assert dialog.chart_request == (ana, seen.id)
+    workspace = Workspace(desk.services)
+    qtbot.addWidget(workspace)
+    workspace.show_for(signed)
+    workspace.open_chart_for_appointment(*dialog.chart_request)
+    assert workspace.stack.currentWidget() is workspace.chart
+    assert workspace.chart.note_editor.isVisibleTo(workspace.chart)
+    [note] = [n for n in desk.services.charts.unsigned_notes() if n.client_id == ana]
+    assert desk.services.notes.note(note.note_id).appointment_id == seen.id
+
+
+def test_the_front_desk_has_no_chart_buttons_on_an_appointment(
+    desk: FrontDesk, qtbot: QtBot
+) -> None:
+    ana = desk.client("Ana", "Lopez")
+    [booked] = desk.services.schedule.book(desk.draft(ana, local(2026, 3, 3, 10)))
+    services = desk.as_("frank")
+    dialog = AppointmentDialog(services, appointment_id=booked.id)
+    qtbot.addWidget(dialog)
+
+    texts = {b.text() for b in dialog.findChildren(QPushButton)}
+
+    assert "C&hart" not in texts and "&Write note" not in texts
+    assert "Check &in" in texts

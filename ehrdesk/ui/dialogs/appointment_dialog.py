@@ -45,6 +45,7 @@ from ehrdesk.core.front_desk import (
     Scope,
     WaitlistMatch,
 )
+from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.core.recurrence import to_local
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs import LockWatcher
@@ -71,6 +72,9 @@ class AppointmentDialog(QDialog):
         self.zone = ZoneInfo(services.schedule.settings().time_zone)
         self.appointment: Appointment | None = None
         self.offer: tuple[WaitlistMatch, Appointment] | None = None
+        #: Set when the person asked for the client's chart from here: (client id, the
+        #: appointment to start a note for, or 0). The schedule opens it after closing.
+        self.chart_request: tuple[int, int] | None = None
         self.conflicts: list[ScheduleConflict] = []
         entry = services.schedule.entry(appointment_id) if appointment_id is not None else None
         self.setWindowTitle("Appointment" if entry else "Book an appointment")
@@ -216,6 +220,17 @@ class AppointmentDialog(QDialog):
             self.cancel_button = QPushButton("Cancel a&ppointment…")
             self.cancel_button.clicked.connect(self.cancel_appointment)
             row.addWidget(self.cancel_button)
+            role = services.session.current_user().role
+            if allowed(role, Action.VIEW_CHART):
+                chart = QPushButton("C&hart")
+                chart.setAccessibleName("Open the client's chart")
+                chart.clicked.connect(lambda: self._ask_for_chart(note=False))
+                row.addWidget(chart)
+            if allowed(role, Action.WRITE_NOTES):
+                note = QPushButton("&Write note")
+                note.setAccessibleName("Write the progress note for this appointment")
+                note.clicked.connect(lambda: self._ask_for_chart(note=True))
+                row.addWidget(note)
             row.addStretch(1)
             layout.addLayout(row)
         self.save = buttons.addButton(
@@ -258,6 +273,12 @@ class AppointmentDialog(QDialog):
         self.room.setEnabled(not kind.is_telehealth)
         if kind.is_telehealth:
             self.room.setCurrentIndex(0)
+
+    def _ask_for_chart(self, *, note: bool) -> None:
+        if self.appointment is None:
+            return
+        self.chart_request = (self.appointment.client_id, self.appointment.id if note else 0)
+        self.reject()
 
     def _show(self, appointment: Appointment) -> None:
         self.appointment = appointment

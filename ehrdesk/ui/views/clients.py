@@ -4,12 +4,14 @@ pages fetched from the database as the list scrolls.
 Typing restarts a 150 ms timer; the search runs when typing pauses, on the GUI thread
 (the session's connection lives there) and takes a few milliseconds even with
 100,000 clients (bench/front_desk.py), so typing never waits. Enter opens the
-selected client (an audited view); Insert or Ctrl+N starts a new one. Cleared on lock.
+selected client: their chart for those who keep charts (clinicians, the owner), their
+details for the front desk (both audited); Ctrl+D opens the details, Ctrl+H the chart.
+Insert or Ctrl+N starts a new client. Cleared on lock.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,10 +37,14 @@ DEBOUNCE_MS = 150
 
 
 class ClientsView(QWidget):
+    #: A client's chart was asked for (client id).
+    chart_requested = Signal(int)
+
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
         self.model = ClientTableModel(self._fetch)
+        self._charts = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -52,6 +58,16 @@ class ClientsView(QWidget):
         self.new_button.setToolTip("New client (Insert or Ctrl+N)")
         self.new_button.clicked.connect(self.new_client)
         top.addWidget(self.new_button)
+        self.details_button = QPushButton("&Details…")
+        self.details_button.setAccessibleName("Open the selected client's details")
+        self.details_button.setToolTip("The selected client's details (Ctrl+D)")
+        self.details_button.clicked.connect(self.open_selected_details)
+        top.addWidget(self.details_button)
+        self.chart_button = QPushButton("C&hart")
+        self.chart_button.setAccessibleName("Open the selected client's chart")
+        self.chart_button.setToolTip("The selected client's chart (Ctrl+H)")
+        self.chart_button.clicked.connect(self.open_selected_chart)
+        top.addWidget(self.chart_button)
 
         filters = QHBoxLayout()
         self.search = QLineEdit()
@@ -107,6 +123,13 @@ class ClientsView(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.new_client)
+        for keys, slot in (
+            ("Ctrl+D", self.open_selected_details),
+            ("Ctrl+H", self.open_selected_chart),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self.model.rowsInserted.connect(self._count)
         self.model.modelReset.connect(self._count)
 
@@ -127,6 +150,8 @@ class ClientsView(QWidget):
         """Fill the clinician filter and list the first page (on entering the view)."""
         role = self._services.session.current_user().role
         self.new_button.setVisible(allowed(role, Action.EDIT_CLIENTS))
+        self._charts = allowed(role, Action.VIEW_CHART)
+        self.chart_button.setVisible(self._charts)
         clinicians = self._services.clients.clinicians()
         self.clinician.blockSignals(True)
         self.clinician.clear()
@@ -164,7 +189,25 @@ class ClientsView(QWidget):
     # Opening --------------------------------------------------------------------------
 
     def _open_index(self, index: QModelIndex) -> None:
-        self.open_client(self.model.client_at(index.row()).id)
+        client_id = self.model.client_at(index.row()).id
+        if self._charts:
+            self.chart_requested.emit(client_id)
+        else:
+            self.open_client(client_id)
+
+    def _selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.client_at(rows[0].row()).id if rows else None
+
+    def open_selected_details(self) -> None:
+        client_id = self._selected_id()
+        if client_id is not None:
+            self.open_client(client_id)
+
+    def open_selected_chart(self) -> None:
+        client_id = self._selected_id()
+        if client_id is not None and self._charts:
+            self.chart_requested.emit(client_id)
 
     def open_client(self, client_id: int | None) -> None:
         from ehrdesk.ui.dialogs.client_form import ClientDialog  # noqa: PLC0415

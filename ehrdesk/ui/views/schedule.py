@@ -47,6 +47,8 @@ def monday_of(day: date) -> date:
 class ScheduleView(QWidget):
     #: The reports step connects here to print the shown day (date, clinician or None).
     print_requested = Signal(object, object)
+    #: (client id, appointment id to write the note for, or 0): open the client's chart.
+    chart_requested = Signal(int, int)
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -280,6 +282,9 @@ class ScheduleView(QWidget):
             show_error(self, error)
             return
         dialog.exec()
+        if dialog.chart_request is not None:
+            self.chart_requested.emit(*dialog.chart_request)
+            return
         self.reload()
         if dialog.offer is not None:
             self._offer_waitlist(dialog)

@@ -92,6 +92,8 @@ class Workspace(QWidget):
         self.schedule = ScheduleView(services)
         self.clients = ClientsView(services)
         self.waitlist = WaitlistView(services)
+        self.clients.chart_requested.connect(self.open_chart)
+        self.schedule.chart_requested.connect(self.open_chart_for_appointment)
         self.views: dict[str, QWidget] = {
             "today": self.today,
             "schedule": self.schedule,
@@ -238,6 +240,11 @@ class Workspace(QWidget):
             else:
                 self.chart.show_note(note)
         return True
+
+    def open_chart_for_appointment(self, client_id: int, appointment_id: int) -> None:
+        """From the schedule: the client's chart, and the appointment's note if asked."""
+        if self.open_chart(client_id) and appointment_id:
+            self.chart.write_note_for(appointment_id)
 
     def _chart_row(self) -> int | None:
         places = self.visible_places()
