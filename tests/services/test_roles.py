@@ -421,6 +421,7 @@ def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
         Action.VIEW_SCHEDULE,
         Action.EDIT_SCHEDULE,
         Action.EXPORT_SCHEDULE,
+        Action.PRINT_SUPERBILLS,
     }
     desk = clinician | {
         Action.EDIT_CLIENTS,
@@ -433,6 +434,8 @@ def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
         assert allowed(Role.CLINICIAN, action) is (action in clinician | CLINICAL), action
         assert allowed(Role.FRONT_DESK, action) is (action in desk), action
     assert {Action.VIEW_CHART, Action.SIGN_NOTES, Action.EMERGENCY_ACCESS} <= CLINICAL
+    # Records leave the practice only through those who may read them.
+    assert {Action.RELEASE_RECORDS, Action.MANAGE_RELEASES, Action.VIEW_DISCLOSURES} <= CLINICAL
     assert Action.REVIEW_EMERGENCY_ACCESS not in CLINICAL
     assert not CLINICAL & desk
 
