@@ -149,6 +149,13 @@ def place_of_service(location: str) -> tuple[str, str]:
     return "11", "Office"
 
 
+@dataclass(frozen=True)
+class BillingSettings:
+    practice: PracticeIdentity = field(default_factory=PracticeIdentity)
+    fees: Mapping[str, int] = field(default_factory=dict)  # CPT code → cents
+    clinicians: Mapping[int, ClinicianIdentity] = field(default_factory=dict)  # user id →
+
+
 @dataclass(frozen=True, slots=True)
 class BillableVisit:
     """An appointment of the client, and whether it can be billed (a signed note gives

@@ -281,10 +281,10 @@ class RecordRequest:
             raise InvalidInput("The end of the period must be on or after its start.")
         return self
 
-    def covers(self, moment: datetime, zone_day: date) -> bool:
-        """Whether a dated entry (its local day `zone_day`) falls in the period."""
-        return (self.since is None or zone_day >= self.since) and (
-            self.until is None or zone_day <= self.until
+    def in_period(self, day: date) -> bool:
+        """Whether an entry of this (practice-local) day falls in the period asked for."""
+        return (self.since is None or day >= self.since) and (
+            self.until is None or day <= self.until
         )
 
 

@@ -122,7 +122,7 @@ def _diagnoses(record: ClientRecord, zone: ZoneInfo) -> list[Flowable]:
         data_table(
             ["ICD-10-CM", "Description", "Status", "Onset", "History"],
             rows,
-            [0.1, 0.32, 0.16, 0.1, 0.32],
+            [0.12, 0.31, 0.15, 0.1, 0.32],
         )
     )
     return story
@@ -201,7 +201,8 @@ def _intake(intake: Intake, zone: ZoneInfo) -> list[Flowable]:
         if answered:
             story.append(Paragraph(markup(section), styles["label"]))
             for label, text in answered:
-                story.append(Paragraph(markup(label), question))
+                if label != section:
+                    story.append(Paragraph(markup(label), question))
                 story += paragraphs(text)
     risk = intake.risk
     story.append(

@@ -5,7 +5,9 @@ The reason has a category, which the audit event carries, and the person's own w
 which stay in the encrypted `emergency_access` table and never in the log (they may
 name the client's situation). A grant lasts 15 minutes to 4 hours (one hour unless
 said otherwise) and can be ended early; while it lasts the chart shows a banner, and
-the owner's Today view lists it until the owner has acknowledged it.
+the owner's Today view lists it until the owner has acknowledged it. The owner reviews
+every use (`uses`) on the Emergency access screen, and the audit report lists those
+of its period.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import dataclasses
 from datetime import timedelta
 
 from ehrdesk.core import audit_actions as actions
-from ehrdesk.core.chart import EmergencyGrant, EmergencyNotice, ReasonCategory
+from ehrdesk.core.chart import EmergencyGrant, EmergencyNotice, EmergencyUse, ReasonCategory
 from ehrdesk.core.errors import InvalidInput, PermissionDenied
 from ehrdesk.core.permissions import Action
 from ehrdesk.services.chart_access import ChartServiceBase
@@ -80,6 +82,14 @@ class EmergencyAccess(ChartServiceBase):
     def notices(self) -> list[EmergencyNotice]:
         """Every grant the owner has not acknowledged yet (the Today view)."""
         return EmergencyAccessRepository(self._session.database.conn).waiting()
+
+    @requires(Action.REVIEW_EMERGENCY_ACCESS)
+    def uses(self, *, waiting_only: bool = False) -> list[EmergencyUse]:
+        """Every use of emergency access, newest first (the owner's review): who, whose
+        chart, when, why (the category), for how long, and whether acknowledged."""
+        return EmergencyAccessRepository(self._session.database.conn).uses(
+            waiting_only=waiting_only
+        )
 
     @requires(Action.REVIEW_EMERGENCY_ACCESS)
     def grant(self, grant_id: int) -> EmergencyGrant:

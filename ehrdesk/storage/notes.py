@@ -316,6 +316,22 @@ class NoteRepository:
         ).fetchone()
         return None if row is None else self._note(row, ())
 
+    def signed_codes(self, appointment_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """appointment id → (CPT code, location) of its signed note: the billing codes a
+        superbill reads, and nothing of the note's words."""
+        found: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(appointment_ids), 500):
+            chunk = appointment_ids[start : start + 500]
+            rows = self._conn.execute(
+                "SELECT appointment_id, cpt_code, location FROM progress_note "  # noqa: S608 - placeholders only
+                f"WHERE status = 'signed' AND appointment_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY id",
+                chunk,
+            )
+            for appointment, cpt, location in rows:
+                found.setdefault(int(appointment), (str(cpt), str(location)))
+        return found
+
     def note_for_appointment(self, appointment_id: int) -> int | None:
         row = self._conn.execute(
             "SELECT id FROM progress_note WHERE appointment_id = ? ORDER BY id LIMIT 1",
