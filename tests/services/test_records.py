@@ -78,8 +78,8 @@ def test_the_right_of_access_pdf_holds_the_signed_record_and_no_more(
     text = pdf_text(pdf, tmp_path, "record")
     for expected in (
         "Client record", "Rivers, Casey", "Right of access", "Riverside Counselling",
-        "F33.1", "Major depressive disorder", "Resolved", NOTE_MARKER, ADDENDUM_MARKER, INTAKE_MARKER,
-        "Behavioural activation", "PHQ-9", "GAD-7", "moderate", "Blue Lake Health",
+        "F33.1", "Major depressive disorder", "Resolved", NOTE_MARKER, ADDENDUM_MARKER,
+        INTAKE_MARKER, "Behavioural activation", "PHQ-9", "GAD-7", "moderate", "Blue Lake Health",
         "Completed", "Confidential", "Page 1 of",
     ):  # fmt: skip
         assert expected in text, expected
