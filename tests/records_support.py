@@ -147,7 +147,7 @@ def pdf_text(data: bytes, tmp_path: Path, name: str) -> str:
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(data)
     out = subprocess.run(
-        [_tool("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        [_tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     return " ".join(out.split())
 

@@ -197,9 +197,10 @@ class Release:
             return "This release is not in force yet."
         missing = set(wanted) - self.categories
         if missing:
+            parts = [c.label[0].lower() + c.label[1:] for c in ShareCategory if c in missing]
             return (
-                f"This release does not cover {categories_text(missing).lower()}; leave "
-                "them out or choose another release."
+                f"This release does not cover {', '.join(parts)}; leave them out or choose "
+                "another release."
             )
         return None
 

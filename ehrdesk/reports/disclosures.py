@@ -163,7 +163,7 @@ def render_access_report(report: AccessReport) -> bytes:
                 report.staff_names.get(e.user_id or -1, e.username or "—"),
                 (e.role or "").replace("_", " "),
                 ACTION_WORDS.get(e.action, e.action.replace("_", " ")),
-                e.reason or "",
+                (e.reason or "").replace(",", ", ").replace(",  ", ", "),
             ]
             for e in report.events
         ]
