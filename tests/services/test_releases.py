@@ -12,13 +12,13 @@ import pytest
 from ehrdesk.core.errors import InvalidInput, PermissionDenied
 from ehrdesk.core.records import (
     MAX_FORM_BYTES,
+    STANDARD_CATEGORIES,
     Delivery,
     DisclosureBasis,
     LegalBasis,
     RecordRequest,
     ReleaseDraft,
     ShareCategory,
-    STANDARD_CATEGORIES,
 )
 from ehrdesk.services.documents import Purpose
 from ehrdesk.services.registry import Services
@@ -135,7 +135,7 @@ def test_an_expired_or_revoked_or_narrower_release_is_refused(
         services.records.export(casey, to(expired.id), Delivery.PDF)
     revoked = services.releases.revoke(release(services, casey))
     assert revoked.status(TODAY) == "Revoked"
-    with pytest.raises(InvalidInput, match="^This release was revoked by the client"):
+    with pytest.raises(InvalidInput, match=r"^This release was revoked by the client"):
         services.records.export(casey, to(revoked.id), Delivery.PDF)
     narrow = release(services, casey, categories=frozenset({ShareCategory.DIAGNOSES}))
     with pytest.raises(InvalidInput, match="does not cover demographics"):
