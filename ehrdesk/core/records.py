@@ -135,6 +135,16 @@ class ReleaseDraft:
         )
 
 
+def check_form_size(size: int) -> None:
+    """InvalidInput, saying what to do, for a scan over MAX_FORM_BYTES."""
+    if size > MAX_FORM_BYTES:
+        limit = MAX_FORM_BYTES // 2**20
+        raise InvalidInput(
+            f"The signed form is too large ({size / 2**20:.1f} MB); forms up to {limit} MB "
+            "are kept: scan it again in black and white or at 150 dpi."
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SignedForm:
     """The scanned, signed release form: kept as a BLOB inside the encrypted database."""
@@ -146,13 +156,7 @@ class SignedForm:
     def from_bytes(cls, data: bytes) -> SignedForm:
         """Recognise a PDF, PNG or JPEG by its first bytes; refuse anything else, and
         anything larger than MAX_FORM_BYTES, with one plain sentence."""
-        if len(data) > MAX_FORM_BYTES:
-            size = len(data) / 2**20
-            limit = MAX_FORM_BYTES // 2**20
-            raise InvalidInput(
-                f"The signed form is too large ({size:.1f} MB); forms up to {limit} MB are "
-                "kept: scan it again in black and white or at 150 dpi."
-            )
+        check_form_size(len(data))
         if data.startswith(b"%PDF-"):
             media = "application/pdf"
         elif data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -228,6 +232,14 @@ class DisclosureBasis:
             raise InvalidInput(
                 "Choose a release signed by the client, or record the legal basis for "
                 "sharing without one."
+            )
+        if self.legal_basis is not None:
+            clean_text(self.recipient, "recipient")
+            clean_text(self.purpose, "purpose")
+            clean_text(
+                self.legal_detail,
+                "reason for sharing without a release",
+                required=self.legal_basis is LegalBasis.OTHER,
             )
 
 

@@ -178,9 +178,10 @@ def test_psychotherapy_notes_go_out_only_under_a_release_that_names_them(
 def test_a_legal_basis_is_recorded_instead_of_a_release(record_practice: RecordPractice) -> None:
     casey = record_practice.casey
     services = record_practice.as_user("carla")
-    other = DisclosureBasis(legal_basis=LegalBasis.OTHER, recipient="Crisis team", purpose="Safety")
     with pytest.raises(InvalidInput, match="Please fill in the reason"):
-        services.records.export(casey, RecordRequest(to=other), Delivery.PRINTED)
+        DisclosureBasis(legal_basis=LegalBasis.OTHER, recipient="Crisis team", purpose="Safety")
+    with pytest.raises(InvalidInput, match="Please fill in the recipient"):
+        DisclosureBasis(legal_basis=LegalBasis.TREATMENT, purpose="Admission")
     court = DisclosureBasis(
         legal_basis=LegalBasis.COURT_ORDER,
         legal_detail="Order 24-117, Judge Ames",
