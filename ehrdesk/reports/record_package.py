@@ -1,6 +1,6 @@
-"""The record package a client takes home: the PDF and the FHIR JSON in one zip, the zip
-encrypted with a passphrase as an age file, and the one-page sheet that carries the
-passphrase separately.
+"""The record package a client takes home: the PDF and the FHIR JSON in one zip (which
+the records service seals with a passphrase as an age file), and the one-page sheet
+that carries the passphrase separately.
 
 Everything is built in memory; the only file ever written is the sealed package, where
 the person chose (`services.documents.save_document`). The sheet names no client, so a
@@ -28,7 +28,6 @@ from ehrdesk.reports.layout import (
     render_document,
 )
 from ehrdesk.reports.tables import title_block
-from ehrdesk.security.passphrase import seal
 
 PDF_NAME: Final = "record.pdf"
 JSON_NAME: Final = "record.fhir.json"
@@ -68,13 +67,6 @@ def package_zip(pdf: bytes, fhir_json: bytes, practice: str, when: str) -> bytes
             info.external_attr = 0o600 << 16
             archive.writestr(info, data)
     return buffer.getvalue()
-
-
-def sealed_package(
-    pdf: bytes, fhir_json: bytes, practice: str, when: str, passphrase: str
-) -> bytes:
-    """The package as an age file (passphrase mode)."""
-    return seal(package_zip(pdf, fhir_json, practice, when), passphrase)
 
 
 @dataclass(frozen=True)

@@ -50,11 +50,7 @@ from ehrdesk.core.recurrence import to_local
 from ehrdesk.reports.client_record import render_client_record
 from ehrdesk.reports.disclosures import AccountingReport, render_accounting
 from ehrdesk.reports.fhir_bundle import render_fhir_json
-from ehrdesk.reports.record_package import (
-    PassphraseSheet,
-    render_passphrase_sheet,
-    sealed_package,
-)
+from ehrdesk.reports.record_package import PassphraseSheet, package_zip, render_passphrase_sheet
 from ehrdesk.security import passphrase as passphrases
 from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.guard import requires
@@ -329,9 +325,8 @@ class ClientRecords:
                 return pdf
             assert sealed_with is not None
             when = f"{record.generated_at:%d %B %Y}"
-            return sealed_package(
-                pdf, render_fhir_json(record), record.practice_name, when, sealed_with
-            )
+            bundle = package_zip(pdf, render_fhir_json(record), record.practice_name, when)
+            return passphrases.seal(bundle, sealed_with)
 
         return PreparedDocument(title, name, render, media)
 
