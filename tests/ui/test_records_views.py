@@ -186,6 +186,8 @@ def test_the_accounting_and_the_superbill_dialogs(
     qtbot.addWidget(bill)
     bill.last_month()
     assert bill.table.rowCount() == 3
+    # The practice's local time (America/Chicago), as the schedule and the PDF say it.
+    assert bill.table.item(0, 0).text() == "2026-02-16 10:00"
     shot(bill, "superbill-dialog", (640, 380))
     bill.output.message = lambda text: None
     bill.output.choose_file = lambda suggested: tmp_path / "superbill.pdf"

@@ -6,6 +6,7 @@ front desk may use it. Closes on lock."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ehrdesk.core.billing import BillableVisit
+from ehrdesk.core.recurrence import to_local
 from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs import LockWatcher
@@ -49,7 +51,9 @@ class SuperbillDialog(QDialog):
         self.setAccessibleName(self.windowTitle())
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Superbill", scale=1.2))
-        today = services.clock.now().date()
+        # Visits in the practice's time zone, as the schedule and the superbill show them.
+        self.zone = ZoneInfo(services.schedule.settings().time_zone)
+        today = self._today()
         period = QHBoxLayout()
         self.since = QDateEdit(_qdate(today.replace(day=1)))
         self.until = QDateEdit(_qdate(today))
@@ -73,6 +77,7 @@ class SuperbillDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.table, 1)
         note = QLabel(
             "Select visits to bill only those; with none selected, every visit with a signed "
@@ -100,8 +105,11 @@ class SuperbillDialog(QDialog):
     def period(self) -> tuple[date, date]:
         return py_date(self.since.date()), py_date(self.until.date())
 
+    def _today(self) -> date:
+        return to_local(self._services.clock.now(), self.zone).date()
+
     def last_month(self) -> None:
-        first_of_this = self._services.clock.now().date().replace(day=1)
+        first_of_this = self._today().replace(day=1)
         end = first_of_this - timedelta(days=1)
         self.since.setDate(_qdate(end.replace(day=1)))
         self.until.setDate(_qdate(end))
@@ -115,7 +123,7 @@ class SuperbillDialog(QDialog):
         self.table.setRowCount(len(self.visits))
         for row, visit in enumerate(self.visits):
             values = (
-                f"{visit.starts_at.astimezone():%Y-%m-%d %H:%M}",
+                f"{to_local(visit.starts_at, self.zone):%Y-%m-%d %H:%M}",
                 visit.type_label,
                 visit.clinician_name,
                 visit.cpt_code or "no signed note yet",
