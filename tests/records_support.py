@@ -152,6 +152,16 @@ def pdf_text(data: bytes, tmp_path: Path, name: str) -> str:
     return " ".join(out.split())
 
 
+def pdf_page_texts(data: bytes, tmp_path: Path, name: str) -> list[str]:
+    """Each page's text (pdftotext ends each page with a form feed), whitespace folded."""
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(
+        [_tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return [" ".join(page.split()) for page in out.split("\f") if page.strip()]
+
+
 def pdf_pngs(data: bytes, tmp_path: Path, name: str, *, pages: int = 2) -> list[Path]:
     """The first `pages` pages as PNGs, copied to /tmp/records-shots for a person to see."""
     path = tmp_path / f"{name}.pdf"

@@ -261,22 +261,24 @@ def _note(note: ProgressNote, zone: ZoneInfo) -> list[Flowable]:
         Paragraph(markup(facts), styles["lead"]),
         Paragraph(markup(_signature(note.signed_by_name, note.signed_at, zone)), styles["small"]),
     ]
-    story: list[Flowable] = [KeepTogether(head), Spacer(1, 3)]
+    # Each label stays with the first paragraph under it, and the note's heading with its
+    # first section, so no page ends on a heading whose text is overleaf.
+    blocks: list[list[Flowable]] = []
     for section in note.sections:
         if section.text.strip():
-            story.append(Paragraph(markup(section.label), styles["label"]))
-            story += paragraphs(section.text)
+            blocks.append([Paragraph(markup(section.label), styles["label"])])
+            blocks[-1] += paragraphs(section.text)
     for addendum in note.addenda:
-        story.append(
-            Paragraph(
-                markup(
-                    f"Addendum by {addendum.author_name}, "
-                    f"signed {local_time(addendum.signed_at, zone)}"
-                ),
-                styles["label"],
-            )
-        )
-        story += paragraphs(addendum.text)
+        label = f"Addendum by {addendum.author_name}, signed {local_time(addendum.signed_at, zone)}"
+        blocks.append([Paragraph(markup(label), styles["label"])])
+        blocks[-1] += paragraphs(addendum.text)
+    head.append(Spacer(1, 3))
+    if not blocks:
+        return [KeepTogether(head), Spacer(1, 8)]
+    story: list[Flowable] = []
+    for i, (label, *body) in enumerate(blocks):
+        story.append(KeepTogether([*(head if i == 0 else []), label, *body[:1]]))
+        story += body[1:]
     story.append(Spacer(1, 8))
     return story
 

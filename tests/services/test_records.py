@@ -26,6 +26,7 @@ from tests.records_support import (
     NOTE_MARKER,
     OWNER_PSYCHOTHERAPY,
     RecordPractice,
+    pdf_page_texts,
     pdf_pngs,
     pdf_text,
 )
@@ -85,6 +86,11 @@ def test_the_right_of_access_pdf_holds_the_signed_record_and_no_more(
         assert expected in text, expected
     for absent in (DRAFT_MARKER, CARLA_PSYCHOTHERAPY, OWNER_PSYCHOTHERAPY, "27 of 27"):
         assert absent not in text, absent
+    # A label is never left at the foot of a page with its text overleaf.
+    pages = pdf_page_texts(pdf, tmp_path, "record-pages")
+    assert len(pages) >= 2
+    (with_addendum,) = [p for p in pages if "Addendum by" in p]
+    assert ADDENDUM_MARKER in with_addendum
 
 
 def test_the_fhir_bundle_is_valid_r4_with_the_chosen_codes(
