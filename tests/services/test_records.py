@@ -10,6 +10,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pyrage
 import pytest
 from fhir.resources import __fhir_version__
 from fhir.resources.bundle import Bundle
@@ -148,7 +149,11 @@ def test_the_package_opens_with_its_passphrase_only(
     assert NOTE_MARKER.encode() not in data and b"Rivers" not in data
     with pytest.raises(InvalidInput, match="does not open"):
         passphrases.unseal(data, "wrong horse battery staple again")
-    archive = zipfile.ZipFile(io.BytesIO(passphrases.unseal(data, words)))
+    # Opened with pyrage's own passphrase decryption (age's rules), not ehrdesk's code,
+    # and with the words exactly as the sheet prints them.
+    with pytest.raises(pyrage.DecryptError):
+        pyrage.passphrase.decrypt(data, words.upper())
+    archive = zipfile.ZipFile(io.BytesIO(pyrage.passphrase.decrypt(data, words)))
     assert sorted(archive.namelist()) == ["README.txt", "record.fhir.json", "record.pdf"]
     assert archive.read("record.pdf").startswith(b"%PDF-")
     validate_r4(archive.read("record.fhir.json"))
