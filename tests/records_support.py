@@ -9,6 +9,7 @@ leaked into an audit event, an error or a file.
 from __future__ import annotations
 
 import dataclasses
+import io
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw
 
 from ehrdesk.core.billing import ClinicianIdentity, PracticeIdentity
 from ehrdesk.core.chart import (
@@ -134,6 +136,17 @@ def record_practice(chart_practice: ChartPractice) -> RecordPractice:
     carla_note = services.psychotherapy.write(casey, f"Process: {CARLA_PSYCHOTHERAPY}")
     services.session.sign_out()
     return RecordPractice(chart_practice, casey, (first, second), carla_note.id, owner_note.id)
+
+
+def signature_png() -> bytes:
+    """A drawn signature, as the signature pad hands it over: a real PNG."""
+    image = Image.new("RGB", (360, 120), "white")
+    ImageDraw.Draw(image).line(
+        [(10, 90), (60, 20), (90, 95), (150, 30), (200, 90), (340, 60)], fill="#1a2a3a", width=4
+    )
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def _tool(name: str) -> str:

@@ -81,6 +81,7 @@ KNOWN_ACTIONS: Final = tuple(
             "release_recorded",
             "release_revoked",
             "release_form_attached",
+            "release_signed_on_screen",
             "release_form_viewed",
             EMERGENCY_ACCESS_ENDED,
             EMERGENCY_ACCESS_ACKNOWLEDGED,

@@ -135,6 +135,23 @@ class ReleaseDraft:
         )
 
 
+def authorisation_statements(practice: str) -> tuple[str, ...]:
+    """What a client agrees to when signing a release on screen: the statements a valid
+    authorisation makes (HIPAA 45 CFR 164.508(c)), shown before signing and printed
+    above the signature."""
+    return (
+        f"I authorise {practice} to share the information listed above with the "
+        "recipient named above, for the purpose stated, until the expiry date.",
+        "I may revoke this authorisation at any time by telling the practice in writing; "
+        "a revocation does not undo what was already shared under it.",
+        "My treatment, payment, enrolment and eligibility for benefits do not depend on "
+        "whether I sign this authorisation.",
+        "Information shared under it may be shared again by the recipient and may then no "
+        "longer be protected by federal privacy rules.",
+        "I am entitled to a copy of this authorisation.",
+    )
+
+
 def check_form_size(size: int) -> None:
     """InvalidInput, saying what to do, for a scan over MAX_FORM_BYTES."""
     if size > MAX_FORM_BYTES:

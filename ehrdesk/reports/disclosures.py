@@ -41,6 +41,7 @@ ACTION_WORDS: Final = {
     "release_recorded": "Recorded a release of information",
     "release_revoked": "Recorded a release's revocation",
     "release_form_attached": "Attached a signed release form",
+    "release_signed_on_screen": "Had a release signed on screen",
     "release_form_viewed": "Viewed a signed release form",
     "audit_report_printed": "Printed this access report",
     "audit_log_exported": "Saved this access report",

@@ -2,7 +2,9 @@
 
 Recorded from the client's signed form (recipient, what may be shared, purpose, the day
 signed and the day it expires), with the scanned form kept as a BLOB inside the
-encrypted database: the bytes come from the UI and never touch a file here. A release
+encrypted database: the bytes come from the UI and never touch a file here. Or the
+client signs on screen: the authorisation with their drawn signature becomes a PDF
+(reports/release_form.py), kept the same way. A release
 is revoked, never changed or deleted; its form may be replaced by a better scan until
 a disclosure has been made under it, and from then on it is the evidence.
 
@@ -16,18 +18,23 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from ehrdesk import __version__
 from ehrdesk.core.clock import Clock
 from ehrdesk.core.errors import InvalidInput
 from ehrdesk.core.permissions import Action
 from ehrdesk.core.records import Release, ReleaseDraft, SignedForm
 from ehrdesk.core.recurrence import to_local
+from ehrdesk.reports.release_form import ReleaseForm, render_release_form, signature_size
 from ehrdesk.services.chart_access import access_basis
 from ehrdesk.services.guard import RecordRefused, requires
-from ehrdesk.services.schedule_rules import practice_zone
+from ehrdesk.services.schedule_rules import practice_zone, schedule_settings
 from ehrdesk.services.session import Session, Transaction
+from ehrdesk.storage.clients import ClientRepository
 from ehrdesk.storage.releases import ReleaseRepository
+from ehrdesk.storage.users import SettingsRepository
 
 FORM_KEPT = "A disclosure was made under this release, so its signed form is kept as it is."
+BAD_SIGNATURE = "The signature could not be read; ask the client to sign again."
 
 
 def check_record_access(session: Session, client_id: int, now_clock: Clock) -> None:
@@ -88,6 +95,44 @@ class Releases:
             repo = ReleaseRepository(tx.conn)
             repo.attach_form(stored.id, form, self._session.current_user().id, self._clock.now())
             self._audit(tx, "release_form_attached", stored)
+            return repo.get(stored.id)
+
+    @requires(Action.MANAGE_RELEASES)
+    def sign_on_screen(self, release: Release, signature_png: bytes) -> Release:
+        """The client signed the release on screen: keep the authorisation with their
+        signature as the release's signed form (a PDF)."""
+        signature = SignedForm.from_bytes(signature_png)
+        if signature.media_type != "image/png":
+            raise InvalidInput(BAD_SIGNATURE)
+        try:
+            signature_size(signature.data)
+        except ValueError:
+            raise InvalidInput(BAD_SIGNATURE) from None
+        conn = self._session.database.conn
+        stored = ReleaseRepository(conn).get(release.id)
+        check_record_access(self._session, stored.client_id, self._clock)
+        if stored.used:
+            raise InvalidInput(FORM_KEPT)
+        client = ClientRepository(conn).get(stored.client_id)
+        now = self._clock.now()
+        pdf = render_release_form(
+            ReleaseForm(
+                practice_name=str(SettingsRepository(conn).get("practice_name", "")),
+                client_name=client.display_name,
+                client_born=client.date_of_birth,
+                release=stored,
+                signature_png=signature.data,
+                signed_at=now,
+                time_zone=schedule_settings(conn).time_zone,
+                generated_at=now,
+                app_version=__version__,
+            )
+        )
+        with self._session.transaction() as tx:
+            repo = ReleaseRepository(tx.conn)
+            form = SignedForm.from_bytes(pdf)
+            repo.attach_form(stored.id, form, self._session.current_user().id, now)
+            self._audit(tx, "release_signed_on_screen", stored)
             return repo.get(stored.id)
 
     @requires(Action.MANAGE_RELEASES)

@@ -24,6 +24,7 @@ from ehrdesk.core.records import (
 )
 from ehrdesk.services.documents import Purpose
 from ehrdesk.services.registry import Services
+from tests.records_support import signature_png
 from tests.services.role_chart_args import SOAP, ChartRecords
 
 Args = tuple[tuple[Any, ...], dict[str, Any]]
@@ -91,6 +92,7 @@ RECORDS_ARGUMENTS: dict[str, Callable[[Any], Args]] = {
     "Releases.record": lambda c: ((_alex(c), _draft()), {}),
     "Releases.attach_form": lambda c: ((_release(c), PNG), {}),
     "Releases.signed_form": lambda c: ((_release(c, form=PNG).id,), {}),
+    "Releases.sign_on_screen": lambda c: ((_release(c), signature_png()), {}),
     "Releases.revoke": lambda c: ((_release(c),), {}),
     "Superbills.billing_settings": lambda c: ((), {}),
     "Superbills.set_practice_identity": lambda c: ((PracticeIdentity(phone="312 555 0100"),), {}),

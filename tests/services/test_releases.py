@@ -28,6 +28,7 @@ from tests.records_support import (
     RecordPractice,
     pdf_pngs,
     pdf_text,
+    signature_png,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -78,6 +79,53 @@ def test_a_signed_form_must_be_a_scan_of_reasonable_size(record_practice: Record
     with pytest.raises(InvalidInput, match="expire after the day it was signed"):
         release(services, record_practice.casey, expires=TODAY - timedelta(days=10))
     assert services.releases.releases(record_practice.casey) == []
+
+
+def test_a_release_signed_on_screen_keeps_the_authorisation_with_the_signature(
+    record_practice: RecordPractice, tmp_path: Path
+) -> None:
+    casey = record_practice.casey
+    services = record_practice.as_user("carla")
+    unsigned = release(services, casey, form=None)
+    before = sorted(tmp_path.rglob("*"))
+    signed = services.releases.sign_on_screen(unsigned, signature_png())
+    assert sorted(tmp_path.rglob("*")) == before  # drawn in memory: no file anywhere new
+    assert signed.form_type == "application/pdf" and signed.form_size > 0
+    form = services.releases.signed_form(signed.id)
+    pngs = pdf_pngs(form.data, tmp_path, "release-signed-on-screen", pages=1)
+    assert len(pngs) == 1  # one page: the terms and the signature together
+    text = pdf_text(form.data, tmp_path, "signed-release")
+    for expected in (
+        "Release of information", "Authorisation by Rivers, Casey", "1990-06-15",
+        "Riverside Counselling", "Dr. Lee, Lakeside Psychiatry", "fax 312 555 0199",
+        "Progress notes", "Continuity of care", "I may revoke this authorisation",
+        "do not depend", "Signature of the client", "Signed on screen on 02 March 2026",
+        f"release #{signed.id}", "Confidential", "Page 1 of 1",
+    ):  # fmt: skip
+        assert expected in text, expected
+    assert "Psychotherapy notes" not in text  # not ticked on this release
+    services = record_practice.as_user("owner")
+    events = [e for e in services.audit.events(limit=10_000) if e.action.startswith("release_")]
+    assert ("release_signed_on_screen", "client", str(casey), f"release {signed.id}") in [
+        (e.action, e.object_type, e.object_id, e.reason) for e in events
+    ]
+
+
+def test_a_signature_must_be_a_drawn_image_and_a_used_form_stays(
+    record_practice: RecordPractice,
+) -> None:
+    casey = record_practice.casey
+    services = record_practice.as_user("carla")
+    unsigned = release(services, casey, form=None)
+    for bad in (PNG, PDF, b"\xff\xd8\xff not a signature"):
+        with pytest.raises(InvalidInput, match="The signature could not be read"):
+            services.releases.sign_on_screen(unsigned, bad)
+    with pytest.raises(InvalidInput, match="must be a PDF, PNG or JPEG file"):
+        services.releases.sign_on_screen(unsigned, b"GIF89a")
+    assert services.releases.releases(casey)[0].form_type is None  # nothing was kept
+    services.records.export(casey, to(unsigned.id), Delivery.PDF)
+    with pytest.raises(InvalidInput, match="kept as it is"):
+        services.releases.sign_on_screen(unsigned, signature_png())
 
 
 def test_a_disclosure_under_a_release_is_in_the_accounting_and_the_audit_log(

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from ehrdesk.core.chart import ReasonCategory
@@ -27,6 +28,7 @@ from ehrdesk.ui.dialogs.client_form import ClientDialog
 from ehrdesk.ui.dialogs.disclosures import DisclosuresDialog
 from ehrdesk.ui.dialogs.record_export import PassphraseDialog, RecordExportDialog
 from ehrdesk.ui.dialogs.releases import FormViewer, NewReleaseDialog, ReleasesDialog
+from ehrdesk.ui.dialogs.sign_release import SignReleaseDialog
 from ehrdesk.ui.dialogs.superbill import SuperbillDialog
 from ehrdesk.ui.views.chart import ChartView
 from ehrdesk.ui.views.emergency_review import EmergencyReviewView
@@ -162,6 +164,44 @@ def test_a_release_with_its_scan_is_recorded_listed_and_shown(
     dialog.confirm = lambda text: True
     dialog.revoke()
     assert dialog.rows[0].revoked_at is not None
+
+
+def test_the_client_signs_a_release_on_screen(
+    record_practice: RecordPractice, qtbot: QtBot
+) -> None:
+    services = record_practice.as_user("carla")
+    new = NewReleaseDialog(services, record_practice.casey)
+    qtbot.addWidget(new)
+    new.recipient.setText("Dr. Lee, Lakeside Psychiatry")
+    new.purpose.setText("Continuity of care")
+    new.submit()
+    assert new.release is not None and new.release.form_type is None
+    releases = ReleasesDialog(services, record_practice.casey)
+    qtbot.addWidget(releases)
+    releases.table.selectRow(0)
+    assert releases.sign_button.isEnabled() and not releases.view_button.isEnabled()
+    dialog = SignReleaseDialog(services, new.release)
+    qtbot.addWidget(dialog)
+    assert not dialog.sign_button.isEnabled()  # nothing signed yet
+    dialog.show()
+    # Signed with the mouse, as a client would.
+    qtbot.mousePress(dialog.pad, Qt.MouseButton.LeftButton, pos=QPoint(40, 100))
+    for x, y in ((90, 40), (130, 110), (190, 50), (240, 105), (380, 70)):
+        qtbot.mouseMove(dialog.pad, QPoint(x, y))
+    qtbot.mouseRelease(dialog.pad, Qt.MouseButton.LeftButton, pos=QPoint(380, 70))
+    if dialog.pad.is_blank():  # offscreen platforms may drop moves without a button
+        dialog.pad.add_stroke([QPointF(x, y) for x, y in ((40, 100), (130, 110), (380, 70))])
+    assert dialog.sign_button.isEnabled()
+    shot(dialog, "release-sign-on-screen", (640, 600))
+    dialog.pad.clear()
+    assert not dialog.sign_button.isEnabled()
+    dialog.pad.add_stroke([QPointF(40, 100), QPointF(120, 40), QPointF(300, 90)])
+    dialog.sign_button.click()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.signed is not None and dialog.signed.form_type == "application/pdf"
+    releases.refresh()
+    releases.table.selectRow(0)
+    assert releases.table.item(0, 6).text() == "PDF" and releases.view_button.isEnabled()
 
 
 def test_the_accounting_and_the_superbill_dialogs(

@@ -1,6 +1,7 @@
 """A client's releases of information: the list (who, what, why, until when, in force,
 expired or revoked, form attached), a new release typed from the signed form with its
-scan, viewing the scan, attaching a better one, and revoking.
+scan, viewing the scan, attaching a better one or having the client sign on screen
+(dialogs/sign_release.py), and revoking.
 
 A scan is read from the chosen file into memory and handed to the service, which keeps
 it inside the encrypted database; it is shown from memory (a PDF's pages rendered with
@@ -41,6 +42,7 @@ from ehrdesk.core.records import Release, ReleaseDraft, ShareCategory, check_for
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs import LockWatcher
 from ehrdesk.ui.dialogs.record_export import py_date
+from ehrdesk.ui.dialogs.sign_release import SignReleaseDialog
 from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.printing import page_images
 from ehrdesk.ui.widgets.card import heading
@@ -213,11 +215,20 @@ class ReleasesDialog(QDialog):
         self.view_button.clicked.connect(self.view_form)
         self.attach_button = QPushButton("&Attach a scan…")
         self.attach_button.clicked.connect(self.attach_form)
+        self.sign_button = QPushButton("Sign on &screen…")
+        self.sign_button.setAccessibleName("The client signs the selected release on screen")
+        self.sign_button.clicked.connect(self.sign_on_screen)
         self.revoke_button = QPushButton("&Revoke…")
         self.revoke_button.clicked.connect(self.revoke)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
-        for push in (self.new_button, self.view_button, self.attach_button, self.revoke_button):
+        for push in (
+            self.new_button,
+            self.view_button,
+            self.attach_button,
+            self.sign_button,
+            self.revoke_button,
+        ):
             buttons.addWidget(push)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -258,6 +269,7 @@ class ReleasesDialog(QDialog):
         release = self.selected()
         self.view_button.setEnabled(release is not None and release.form_type is not None)
         self.attach_button.setEnabled(release is not None and not release.used)
+        self.sign_button.setEnabled(release is not None and not release.used)
         self.revoke_button.setEnabled(release is not None and release.revoked_at is None)
 
     def new_release(self) -> None:
@@ -287,6 +299,11 @@ class ReleasesDialog(QDialog):
             show_error(self, error)
             return
         self.refresh()
+
+    def sign_on_screen(self) -> None:
+        release = self.selected()
+        if release is not None and SignReleaseDialog(self._services, release, self).exec():
+            self.refresh()
 
     def _confirm(self, text: str) -> bool:
         answer = QMessageBox.question(self, "Revoke the release", text)
