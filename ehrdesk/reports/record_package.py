@@ -47,10 +47,13 @@ Prepared {when}.
 
 HOW_TO_OPEN: Final = (
     "The file is encrypted in the age format. To open it, use the age program "
-    "(age-encryption.org) or any tool that reads age files: for example "
-    "“age --decrypt -o record.zip {file}”, then type the passphrase above. Inside is a "
-    "zip archive with your record as a PDF and as FHIR JSON, the standard format that "
-    "other health records can import."
+    "(age-encryption.org) or any tool that reads age files; in a terminal, for example:"
+)
+#: The name is quoted: the suggested file names have spaces.
+OPEN_COMMAND: Final = 'age --decrypt -o record.zip "{file}"'
+AFTER_OPENING: Final = (
+    "and then type the passphrase above. Inside is a zip archive with your record as a "
+    "PDF and as FHIR JSON, the standard format that other health records can import."
 )
 
 
@@ -116,7 +119,14 @@ def render_passphrase_sheet(sheet: PassphraseSheet) -> bytes:
             ),
             Spacer(1, 14),
             Paragraph("How to open the file", styles["heading"]),
-            Paragraph(markup(HOW_TO_OPEN.format(file=sheet.file_name)), styles["body"]),
+            Paragraph(markup(HOW_TO_OPEN), styles["body"]),
+            Spacer(1, 4),
+            Paragraph(
+                markup(OPEN_COMMAND.format(file=sheet.file_name)),
+                styles["body"].clone("command", fontName=MONO_BOLD, leftIndent=14),
+            ),
+            Spacer(1, 4),
+            Paragraph(markup(AFTER_OPENING), styles["body"]),
         ]
         return parts
 

@@ -18,6 +18,7 @@ from fhir.resources.bundle import Bundle
 from ehrdesk.core.errors import InvalidInput, PermissionDenied
 from ehrdesk.core.records import Delivery, RecordRequest, ShareCategory
 from ehrdesk.security import passphrase as passphrases
+from ehrdesk.services.documents import Purpose
 from ehrdesk.services.registry import Services
 from tests.records_support import (
     ADDENDUM_MARKER,
@@ -268,3 +269,25 @@ def _no_marker_in(services: Services, markers: tuple[str, ...]) -> None:
     for event in services.audit.events(limit=10_000):
         text = " ".join(str(v) for v in vars(event).values())
         assert not any(m in text for m in markers), event
+
+
+def test_the_passphrase_sheet_names_the_file_but_not_the_client(
+    record_practice: RecordPractice, tmp_path: Path
+) -> None:
+    services = record_practice.as_user("carla")
+    words = services.records.new_passphrase()
+    sheet = services.records.passphrase_sheet(words, "Client record 7.age", Purpose.PRINT)
+    pdf = sheet.render()
+    assert len(pdf_pngs(pdf, tmp_path, "passphrase-sheet", pages=1)) == 1
+    text = pdf_text(pdf, tmp_path, "sheet")
+    for expected in ("Your records’ passphrase", "Riverside Counselling", "Client record 7.age",
+                     "Confidential", "Page 1 of 1",
+                     # a name with spaces, quoted so the command works as printed
+                     'age --decrypt -o record.zip "Client record 7.age"'):  # fmt: skip
+        assert expected in text, expected
+    for i, word in enumerate(words.split(), 1):
+        assert f"{i}. {word}" in text
+    assert "Rivers, Casey" not in text and "Casey" not in text
+    services = record_practice.as_user("owner")
+    printed = [e for e in services.audit.events(limit=1000) if e.reason == "passphrase sheet"]
+    assert [(e.action, e.object_id) for e in printed] == [("document_printed", None)]
