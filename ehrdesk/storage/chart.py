@@ -202,7 +202,7 @@ class ChartRepository:
                 pid,
                 at,
                 "Psychotherapy note",
-                "Yours alone · kept out of every print and export",
+                "Yours alone · left out of prints unless you include it",
             )
             for at, pid in rows
         ]
