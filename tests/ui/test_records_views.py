@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,26 @@ def test_a_release_with_its_scan_is_recorded_listed_and_shown(
     dialog.confirm = lambda text: True
     dialog.revoke()
     assert dialog.rows[0].revoked_at is not None
+
+
+def test_a_release_is_in_force_until_the_end_of_its_last_day_in_the_practices_zone(
+    record_practice: RecordPractice, qtbot: QtBot
+) -> None:
+    services = record_practice.as_user("carla")
+    new = NewReleaseDialog(services, record_practice.casey)
+    qtbot.addWidget(new)
+    new.recipient.setText("Dr. Lee")
+    new.purpose.setText("Continuity of care")
+    new.expires_on.setDate(new.signed_on.date().addDays(1))  # 3 March 2026
+    new.submit()
+    assert new.release is not None
+    # 23:30 on 3 March in Chicago is already 4 March in UTC.
+    late = datetime(2026, 3, 4, 5, 30, tzinfo=UTC)
+    services.clock.advance((late - services.clock.now()).total_seconds())  # type: ignore[attr-defined]
+    services = record_practice.as_user("carla")  # a fresh sign-in at that hour
+    dialog = ReleasesDialog(services, record_practice.casey)
+    qtbot.addWidget(dialog)
+    assert dialog.table.item(0, 5).text() == "In force"
 
 
 def test_the_client_signs_a_release_on_screen(

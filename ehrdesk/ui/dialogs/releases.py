@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QStandardPaths
 from PySide6.QtGui import QImage, QPixmap
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from ehrdesk.core.errors import InvalidInput
 from ehrdesk.core.records import Release, ReleaseDraft, ShareCategory, check_form_size
+from ehrdesk.core.recurrence import to_local
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs import LockWatcher
 from ehrdesk.ui.dialogs.record_export import py_date
@@ -48,6 +50,12 @@ from ehrdesk.ui.printing import page_images
 from ehrdesk.ui.widgets.card import heading
 
 SCANS = "Signed forms (*.pdf *.png *.jpg *.jpeg)"
+
+
+def practice_today(services: Services) -> date:
+    """Today in the practice's time zone: the day the services judge a release by."""
+    zone = ZoneInfo(services.schedule.settings().time_zone)
+    return to_local(services.clock.now(), zone).date()
 
 
 def read_scan(path: Path) -> bytes:
@@ -87,7 +95,7 @@ class NewReleaseDialog(QDialog):
         self.contact.setAccessibleName("Recipient's contact")
         self.purpose = QLineEdit()
         self.purpose.setAccessibleName("Purpose")
-        today = services.clock.now().date()
+        today = practice_today(services)
         self.signed_on = QDateEdit(QDate(today.year, today.month, today.day))
         later = today + timedelta(days=365)
         self.expires_on = QDateEdit(QDate(later.year, later.month, later.day))
@@ -244,7 +252,7 @@ class ReleasesDialog(QDialog):
         except Exception as error:
             show_error(self, error)
             return
-        today: date = self._services.clock.now().date()
+        today = practice_today(self._services)
         self.table.setRowCount(len(self.rows))
         for row, release in enumerate(self.rows):
             values = (
