@@ -195,17 +195,19 @@ class BackupJob:
         settings = ctx.settings()
         identity = ctx.identity()
 
-        def verify(temp: Path, manifest: Manifest) -> None:
+        def verify(temp: Path, manifest: Manifest) -> str:
             """Read the file back from the drive: every byte through age's authentication,
-            the snapshot's SHA-256, and the manifest exactly as it was written."""
+            the snapshot's SHA-256, and the manifest exactly as it was written. Returns the
+            file's SHA-256, as read, for the record."""
             try:
                 opened = backup_file.open_backup(
-                    temp, [identity], None, cancel=cancel, progress=progress, hash_file=False
+                    temp, [identity], None, cancel=cancel, progress=progress
                 )
             except NoMatchingIdentity:
                 raise BackupDamaged from None
             if opened.manifest != manifest:
                 raise BackupDamaged
+            return opened.file_sha256
 
         # The work folder receives a snapshot only if the database cannot be pinned and
         # is exported instead (storage/snapshot.py).

@@ -47,7 +47,6 @@ snapshot inside is SQLCipher-encrypted, so no step writes a readable record to a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -66,8 +65,9 @@ from ehrdesk.core.errors import (
     BackupTooNew,
 )
 from ehrdesk.core.progress import CancelToken, Progress
-from ehrdesk.storage.atomic import create_temp_file, fsync_dir, fsync_file
+from ehrdesk.storage.atomic import create_temp_file, fsync_dir
 from ehrdesk.storage.backup_folder import check_free_space, write_error
+from ehrdesk.storage.streams import BackgroundFlush, BackgroundSha256
 from ehrdesk.storage.vault_file import AuditAnchor
 
 FORMAT_VERSION: Final = 2
@@ -276,7 +276,7 @@ class _PlaintextReader(io.RawIOBase):
         self._snapshot = snapshot
         self._left = head.snapshot_bytes
         self._row_counts = row_counts
-        self._sha256 = hashlib.sha256()
+        self._sha256 = BackgroundSha256()
         self._done = 0
         self._cancel = cancel
         self._progress = progress
@@ -311,6 +311,10 @@ class _PlaintextReader(io.RawIOBase):
             self.failure = error
             raise
 
+    def stop(self) -> None:
+        """End the hashing thread (whatever happened)."""
+        self._sha256.close()
+
     def _trailer(self) -> bytes:
         self.manifest = Manifest.completed(self._head, self._row_counts(), self._sha256.hexdigest())
         trailer = self.manifest.trailer_json()
@@ -320,12 +324,13 @@ class _PlaintextReader(io.RawIOBase):
 
 
 class _CountingWriter(io.RawIOBase):
-    """The temporary file on the drive: counts and hashes what age writes."""
+    """The temporary file on the drive: counts what age writes, and has it flushed to
+    the drive as it goes."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self.written = 0
-        self.sha256 = hashlib.sha256()
+        self.flush_to_drive = BackgroundFlush(fd)
         self.failure: BaseException | None = None
 
     def writable(self) -> bool:
@@ -337,7 +342,7 @@ class _CountingWriter(io.RawIOBase):
             done = 0
             while done < len(view):
                 done += os.write(self._fd, view[done:])
-            self.sha256.update(view)
+            self.flush_to_drive.wrote(done)
             self.written += done
             return done
         except BaseException as error:
@@ -361,7 +366,7 @@ def write_backup(
     recipients: list[pyrage.x25519.Recipient],
     *,
     row_counts: Callable[[], dict[str, int]],
-    verify: Callable[[Path, Manifest], None],
+    verify: Callable[[Path, Manifest], str],
     cancel: CancelToken,
     progress: Progress,
 ) -> WrittenBackup:
@@ -370,34 +375,39 @@ def write_backup(
 
     Free space is checked first (`BackupTargetFull`, nothing written). The file is
     written under a temporary name, fsynced, dropped from the page cache and read back
-    by `verify` (with the complete manifest it must hold), and only then renamed into
-    place and the folder fsynced. Any failure removes the temporary file and raises:
-    `BackupTargetFull` for a full drive, `BackupTargetUnavailable` for another I/O
-    error, `UserCancelled`, or what `verify` or `row_counts` raised.
+    by `verify` (with the complete manifest it must hold; it returns the file's SHA-256
+    as read), and only then renamed into place and the folder fsynced. Any failure
+    removes the temporary file and raises: `BackupTargetFull` for a full drive,
+    `BackupTargetUnavailable` for another I/O error, `UserCancelled`, or what `verify`
+    or `row_counts` raised.
     """
-    reader = _PlaintextReader(head, snapshot, row_counts, cancel, progress)
-    needed = estimated_size(len(head.head_json()), head.snapshot_bytes)
+    manifest_bytes = len(head.head_json())
+    if manifest_bytes > MAX_MANIFEST_BYTES:
+        raise ValueError("the manifest is too large")
+    needed = estimated_size(manifest_bytes, head.snapshot_bytes)
     check_free_space(folder, needed)
     try:
         fd, temp = create_temp_file(folder, name)
     except OSError as error:
         raise write_error(error, needed, folder) from None
     try:
-        writer = _CountingWriter(fd)
-        try:
+        with contextlib.ExitStack() as ends:  # the descriptor and both threads, always
+            ends.callback(os.close, fd)
+            writer = _CountingWriter(fd)
+            ends.callback(writer.flush_to_drive.close)
+            reader = _PlaintextReader(head, snapshot, row_counts, cancel, progress)
+            ends.callback(reader.stop)
             try:
                 pyrage.encrypt_io(io.BufferedReader(reader, _BUFFER), writer, recipients)
             except pyrage.EncryptError:
                 raise reader.failure or writer.failure or BackupTargetUnavailable() from None
-            fsync_file(fd)
+            writer.flush_to_drive.finish()
             _drop_from_cache(fd)
-        finally:
-            os.close(fd)
-        manifest = reader.manifest
+        written, manifest = writer.written, reader.manifest
         if manifest is None:  # age stopped reading before the end: cannot happen
             raise BackupTargetUnavailable
         cancel.raise_if_cancelled()
-        verify(temp, manifest)
+        sha256 = verify(temp, manifest)
         cancel.raise_if_cancelled()
         final = folder / name
         if final.exists():
@@ -411,7 +421,7 @@ def write_backup(
         raise
     with contextlib.suppress(OSError):
         fsync_dir(folder)
-    return WrittenBackup(final, writer.written, writer.sha256.hexdigest(), manifest)
+    return WrittenBackup(final, written, sha256, manifest)
 
 
 def _discard(temp: Path) -> None:
@@ -456,17 +466,26 @@ class _ContainerWriter(io.RawIOBase):
         self._left = 0
         self.manifest: Manifest | None = None
         self.snapshot_written = 0
-        self.sha256 = hashlib.sha256()
+        self.sha256 = BackgroundSha256()
         self.failure: BaseException | None = None
+        self._stopped = False
 
     def writable(self) -> bool:
         return True
+
+    def stop(self) -> None:
+        """From now on, take and drop whatever is still written (a buffer flushed when it
+        is collected, after a failure), and end the hashing thread."""
+        self._stopped = True
+        self.sha256.close()
 
     @property
     def complete(self) -> bool:
         return self._part == _END and self.manifest is not None
 
     def write(self, data: Any) -> int:
+        if self._stopped:
+            return len(data)
         try:
             self._cancel.raise_if_cancelled()
             view = memoryview(data).cast("B")
@@ -551,7 +570,7 @@ class _SourceReader(io.RawIOBase):
 
     def __init__(self, source: io.BufferedIOBase, *, hash_file: bool) -> None:
         self._source = source
-        self.sha256 = hashlib.sha256() if hash_file else None
+        self.sha256 = BackgroundSha256() if hash_file else None
         self.size = 0
         self.failure: BaseException | None = None
 
@@ -569,6 +588,10 @@ class _SourceReader(io.RawIOBase):
         except BaseException as error:
             self.failure = error
             raise
+
+    def stop(self) -> None:
+        if self.sha256 is not None:
+            self.sha256.close()
 
 
 @dataclass(frozen=True)
@@ -599,10 +622,12 @@ def open_backup(
     when `sink` is None; check the container, its size and the snapshot's SHA-256.
     Raises `NoMatchingIdentity`, `BackupDamaged`, `BackupTooNew`,
     `BackupTargetUnavailable`, `UserCancelled`, or what `on_head` raised."""
+    writer = _ContainerWriter(sink, on_head, cancel, progress)
+    reader: _SourceReader | None = None
     try:
-        writer = _ContainerWriter(sink, on_head, cancel, progress)
         buffered = io.BufferedWriter(writer, _BUFFER)
         with path.open("rb") as source:
+            _read_ahead(source.fileno())
             reader = _SourceReader(source, hash_file=hash_file)
             try:
                 pyrage.decrypt_io(io.BufferedReader(reader, _BUFFER), buffered, identities)
@@ -625,7 +650,19 @@ def open_backup(
             raise BackupDamaged
         if writer.sha256.hexdigest() != manifest.snapshot_sha256:
             raise BackupDamaged
+        digest = reader.sha256.hexdigest() if reader.sha256 is not None else ""
+        return OpenedBackup(manifest, digest, reader.size)
     except OSError:
         raise BackupTargetUnavailable from None
-    digest = reader.sha256.hexdigest() if reader.sha256 is not None else ""
-    return OpenedBackup(manifest, digest, reader.size)
+    finally:
+        writer.stop()
+        if reader is not None:
+            reader.stop()
+
+
+def _read_ahead(fd: int) -> None:
+    """Ask the kernel to read the whole file in while age decrypts what has come."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with contextlib.suppress(OSError):
+            advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)

@@ -38,6 +38,8 @@ from ehrdesk.storage.migrations import runner
 from tests.conftest import OWNER_PASSWORD, Practice
 from tests.services.backup_support import add_clinical_tables, database_key, dump
 
+pytestmark = pytest.mark.usefixtures("no_threads_left")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

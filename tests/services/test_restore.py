@@ -44,6 +44,8 @@ from ehrdesk.storage.vault_file import VaultFile
 from tests.conftest import OWNER_PASSWORD, Practice
 from tests.services.backup_support import add_clinical_tables, database_key, dump, schema
 
+pytestmark = pytest.mark.usefixtures("no_threads_left")
+
 CLINICIAN_PASSWORD = "meadow copper violin 2024 rain"
 
 

@@ -46,6 +46,8 @@ from ehrdesk.storage.backup_folder import (
 )
 from ehrdesk.storage.vault_file import AuditAnchor
 
+pytestmark = pytest.mark.usefixtures("no_threads_left")
+
 VAULT_ID = "1a0a986bf2d344f4970b102857a4de75"
 OTHER_VAULT_ID = "99990000f2d344f4970b102857a4de75"
 AT = datetime(2026, 3, 2, 14, 0, 5, tzinfo=UTC)
@@ -98,10 +100,14 @@ def write(folder: Path, snapshot: tuple[Path, bytes], **kwargs: Any) -> backup_f
             source,
             kwargs.pop("recipients", RECIPIENTS),
             row_counts=kwargs.pop("row_counts", lambda: COUNTS),
-            verify=kwargs.pop("verify", lambda temp, manifest: None),
+            verify=kwargs.pop("verify", file_sha256),
             cancel=kwargs.pop("cancel", CancelToken()),
             progress=kwargs.pop("progress", no_progress),
         )
+
+
+def file_sha256(path: Path, manifest: Manifest) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read(
@@ -197,7 +203,7 @@ def test_the_row_counts_are_asked_for_once_the_snapshot_has_been_read(
             source,
             RECIPIENTS,
             row_counts=row_counts,
-            verify=lambda temp, manifest: None,
+            verify=file_sha256,
             cancel=CancelToken(),
             progress=no_progress,
         )
