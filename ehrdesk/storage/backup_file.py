@@ -263,7 +263,7 @@ class _PlaintextReader(io.RawIOBase):
     def __init__(
         self,
         head: ManifestHead,
-        snapshot: io.BufferedIOBase,
+        snapshot: io.RawIOBase | io.BufferedIOBase,
         row_counts: Callable[[], dict[str, int]],
         cancel: CancelToken,
         progress: Progress,
@@ -362,7 +362,7 @@ def write_backup(
     folder: Path,
     name: str,
     head: ManifestHead,
-    snapshot: io.BufferedIOBase,
+    snapshot: io.RawIOBase | io.BufferedIOBase,
     recipients: list[pyrage.x25519.Recipient],
     *,
     row_counts: Callable[[], dict[str, int]],

@@ -4,7 +4,9 @@ Invariants: `PRAGMA key` with the raw 256-bit key is the first statement on ever
 connection (SQLCipher's own passphrase derivation is skipped: ours is Argon2id); a
 SQLCipher that is not 4.x is refused; WAL, `synchronous=FULL`, `temp_store=MEMORY` and
 `cipher_memory_security=ON` hold on every connection; a connection never crosses
-threads (sqlcipher3's own check enforces it).
+threads (sqlcipher3's own check enforces it); a descriptor ehrdesk opens on a database
+file itself is closed only once this process has no connection to that file left
+(`read_descriptor`).
 """
 
 from __future__ import annotations
@@ -35,13 +37,62 @@ def _key_pragma(key: bytes) -> str:
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
+class _Descriptors:
+    """Descriptors of database files that ehrdesk reads itself (a backup streams the
+    encrypted bytes), one per file, kept until this process has no connection to it.
+
+    POSIX drops every lock a process holds on a file when it closes any descriptor of
+    that file, SQLite's locks included (SQLite defers its own closes for this reason).
+    Were a lock SQLite holds on the database dropped, another process could take the
+    database for its own alone (and, say, delete the WAL on closing). So connections
+    are counted per file (device and inode, as POSIX locks are), and a reading
+    descriptor is closed only when the count reaches zero. Process-wide, as the locks
+    are."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: dict[tuple[int, int], int] = {}
+        self._readers: dict[tuple[int, int], int] = {}
+
+    def opened(self, file: tuple[int, int]) -> None:
+        with self._lock:
+            self._connections[file] = self._connections.get(file, 0) + 1
+
+    def closed(self, file: tuple[int, int]) -> None:
+        with self._lock:
+            left = self._connections.pop(file) - 1
+            if left:
+                self._connections[file] = left
+            elif file in self._readers:
+                os.close(self._readers.pop(file))
+
+    def reader(self, file: tuple[int, int], path: Path) -> int:
+        with self._lock:
+            if not self._connections.get(file):
+                raise RuntimeError("a database file is read only while it is open")
+            fd = self._readers.get(file)
+            if fd is None:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                stat = os.fstat(fd)
+                if (stat.st_dev, stat.st_ino) != file:  # replaced meanwhile: not ours
+                    os.close(fd)
+                    raise VaultDamaged
+                self._readers[file] = fd
+            return fd
+
+
+_DESCRIPTORS = _Descriptors()
+
+
 class Database:
     """One open connection to `practice.ehrdb` (or a backup snapshot)."""
 
-    def __init__(self, conn: Connection, path: Path) -> None:
+    def __init__(self, conn: Connection, path: Path, file: tuple[int, int]) -> None:
         self._conn = conn
         self.path = path
         self._write_lock = threading.RLock()
+        self._file = file
+        _DESCRIPTORS.opened(file)
 
     @classmethod
     def open(cls, path: Path, key: bytes, *, create: bool = False) -> Database:
@@ -67,13 +118,14 @@ class Database:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA foreign_keys = ON")
-        except sqlcipher3.DatabaseError:
+            stat = os.stat(path)
+        except (sqlcipher3.DatabaseError, OSError):
             conn.close()
             raise VaultDamaged from None
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path)
+        return cls(conn, path, (stat.st_dev, stat.st_ino))
 
     @property
     def conn(self) -> Connection:
@@ -115,8 +167,17 @@ class Database:
     def checkpoint(self) -> None:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def read_descriptor(self) -> int:
+        """A read-only descriptor of this database's file, for reading its (encrypted)
+        bytes directly. Never close it: it stays open while any connection of this
+        process to the file does (see `_Descriptors`)."""
+        if self._conn is None:
+            raise RuntimeError("the database is closed")
+        return _DESCRIPTORS.reader(self._file, self.path)
+
     def close(self) -> None:
         with self._write_lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+                _DESCRIPTORS.closed(self._file)

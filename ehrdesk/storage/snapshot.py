@@ -20,12 +20,13 @@ in step 2). So the file's first `page_count × page_size` bytes are exactly the 
 at that moment, under the practice's own key, and the row counts, schema version and
 audit anchor read on the pinned connections describe exactly those bytes.
 
-The bytes are read by a child process (`dd`, or `cat`), not by this one: closing a descriptor of
-a file drops every POSIX lock the process holds on it, SQLite's included, and SQLite's
-connections here (the app's own among them) must keep theirs. Where that is not
-possible (neither program, a database that is not in WAL mode, a reader that keeps an old
-moment for longer than the retries wait), the snapshot is made the slow way instead:
-`sqlcipher_export` into a new file under the same key, inside one read transaction.
+The bytes are read at their offsets through `Database.read_descriptor`, which is never
+closed while this process has a connection to the file (closing a descriptor of a file
+drops every POSIX lock the process holds on it, SQLite's included). Where pinning is not
+possible (a database that is not in WAL mode, a reader that keeps an old moment for
+longer than the retries wait, a system without `pread`), the snapshot is made the slow
+way instead: `sqlcipher_export` into a new file under the same key, inside one read
+transaction.
 
 `copy_rekeyed` is that export the other way round, for restoring backups of container
 version 1, whose snapshot is under a fresh key of its own.
@@ -33,9 +34,8 @@ version 1, whose snapshot is under a fresh key of its own.
 Invariants: no plaintext database is ever written anywhere (`temp_store=MEMORY` keeps
 SQLite's temporary tables off disk too); an exported copy is created owner-only before
 SQLCipher opens it and deleted on any failure or cancel; the write lock is never held
-while anything but those few statements runs (no callback, no I/O), and the pin, the
-counting thread and the child process all end when the snapshot's block ends, however
-it ends.
+while anything but those few statements runs (no callback, no I/O), and the pin and
+the counting thread end when the snapshot's block ends, however it ends.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -71,21 +70,12 @@ _PIN_WAIT_SECONDS: Final = 0.05
 #: How long, holding the write lock, to wait for another connection's checkpoint.
 _CHECKPOINT_WAIT_SECONDS: Final = 0.1
 SNAPSHOT_LABEL: Final = "Taking a snapshot of the practice's records"
+_preadv = getattr(os, "preadv", None)  # reads straight into the encryptor's buffer
 
 
-def _copy_program() -> list[str] | None:
-    """The command that writes a file to its standard output: `dd` in 4 MiB blocks
-    (a third of `cat`'s cost to this process, which reads fewer, fuller pipes), else
-    `cat`; the path is appended."""
-    if os.name != "posix":
-        return None
-    for folder in ("/bin", "/usr/bin"):
-        if os.access(f"{folder}/dd", os.X_OK):
-            return [f"{folder}/dd", "bs=4194304", "if="]
-    for folder in ("/bin", "/usr/bin"):
-        if os.access(f"{folder}/cat", os.X_OK):
-            return [f"{folder}/cat", ""]
-    return None
+def _can_read_files() -> bool:
+    """Reading the file at offsets (POSIX); elsewhere the snapshot is exported."""
+    return hasattr(os, "pread")
 
 
 @dataclass(frozen=True)
@@ -146,8 +136,9 @@ class Snapshot:
     audit_anchor: AuditAnchor | None
     size: int
 
-    def open(self) -> io.BufferedIOBase:
-        """A stream of exactly `size` bytes: the database file at that moment."""
+    def open(self) -> io.RawIOBase:
+        """A stream of exactly `size` bytes: the database file at that moment (unbuffered:
+        it is read in large pieces straight into the encryptor's buffer)."""
         raise NotImplementedError
 
     def row_counts(self, cancel: CancelToken) -> dict[str, int]:
@@ -227,87 +218,60 @@ class _RowCounter:
         self._thread.join()
 
 
-class _ChildCopy(io.RawIOBase):
-    """Exactly `size` bytes of a file, read by a child process through a pipe (see the
-    module docstring for why not by this process)."""
+class _FileRange(io.RawIOBase):
+    """The first `size` bytes of a file, read at their offsets from a descriptor that
+    is not this stream's to close (see `Database.read_descriptor`)."""
 
-    def __init__(self, program: list[str], path: Path, size: int) -> None:
-        # A fixed program and an absolute path: nothing is interpreted by a shell. The
-        # environment is the child's own (not a frozen app's library path).
-        *command, prefix = program
-        self._process = subprocess.Popen(  # noqa: S603
-            [*command, prefix + str(path.absolute())],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
-            bufsize=0,
-        )
-        assert self._process.stdout is not None
-        self._pipe: Any = self._process.stdout
-        with contextlib.suppress(AttributeError, OSError):
-            import fcntl  # noqa: PLC0415  (POSIX only, like this class)
-
-            # Fewer, larger hand-overs: a 64 KiB pipe makes the copy a few times slower.
-            fcntl.fcntl(self._pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-        self._left = size
+    def __init__(self, fd: int, size: int) -> None:
+        self._fd = fd
+        self._offset = 0
+        self._size = size
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        if not self._left:
+        view = memoryview(buffer).cast("B")[: self._size - self._offset]
+        if not view:
             return 0
-        view = memoryview(buffer).cast("B")[: self._left]
-        count = self._pipe.readinto(view)
+        if _preadv is not None:
+            count = int(_preadv(self._fd, [view], self._offset))
+        else:
+            data = os.pread(self._fd, len(view), self._offset)
+            count = len(data)
+            view[:count] = data
         if not count:
             raise OSError("the database file ended before its last page")
-        self._left -= count
-        return int(count)
-
-    def close(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-        self._pipe.close()
-        super().close()
+        self._offset += count
+        return count
 
 
 class _PinnedSnapshot(Snapshot):
     """The live database file, frozen by a pinned read transaction (see the module
-    docstring); `release` ends the pin, the count and any child still reading."""
+    docstring); `release` ends the pin and the count."""
 
     def __init__(
         self,
-        source: Path,
         pin: Database,
         counter: _RowCounter,
-        program: list[str],
         schema_version: int,
         audit_anchor: AuditAnchor | None,
         size: int,
     ) -> None:
-        self._source = source
         self._pin = pin
         self._counter = counter
-        self._program = program
-        self._copies: list[_ChildCopy] = []
         self.schema_version = schema_version
         self.audit_anchor = audit_anchor
         self.size = size
 
-    def open(self) -> io.BufferedIOBase:
-        copy = _ChildCopy(self._program, self._source, self.size)
-        self._copies.append(copy)
-        return io.BufferedReader(copy, 1 << 20)
+    def open(self) -> io.RawIOBase:
+        return _FileRange(self._pin.read_descriptor(), self.size)
 
     def row_counts(self, cancel: CancelToken) -> dict[str, int]:
         return self._counter.result(cancel)
 
     def release(self) -> None:
         try:
-            for copy in self._copies:
-                copy.close()
             self._counter.stop()
         finally:
             with contextlib.suppress(sqlcipher3.Error):
@@ -331,7 +295,7 @@ def _checkpoint_whole(conn: Connection) -> bool:
         time.sleep(0.002)
 
 
-def _pin(source: Path, key: bytes, program: list[str]) -> _PinnedSnapshot | None:
+def _pin(source: Path, key: bytes) -> _PinnedSnapshot | None:
     """One attempt at steps 1 to 3 of the module docstring; None if the WAL could not
     be copied into the file whole (or the database is not in WAL mode, or its file is
     shorter than SQLite says)."""
@@ -359,7 +323,7 @@ def _pin(source: Path, key: bytes, program: list[str]) -> _PinnedSnapshot | None
         finally:
             writer.conn.execute("ROLLBACK")
         pinned = True
-        return _PinnedSnapshot(source, pin, counter, program, version, anchor, size)
+        return _PinnedSnapshot(pin, counter, version, anchor, size)
     finally:
         writer.close()
         if not pinned:
@@ -380,8 +344,8 @@ class _ExportedSnapshot(Snapshot):
         self.audit_anchor = facts.audit_anchor
         self.size = facts.size
 
-    def open(self) -> io.BufferedIOBase:
-        return self._path.open("rb")
+    def open(self) -> io.RawIOBase:
+        return io.FileIO(self._path, "rb")
 
     def row_counts(self, cancel: CancelToken) -> dict[str, int]:
         return self._counts
@@ -399,12 +363,11 @@ def frozen_snapshot(
     """One moment of the database at `source` (see the module docstring), on connections
     opened here (so any thread may call this). `workdir` receives the exported copy if
     the database cannot be pinned; it is removed again when the block ends."""
-    program = _copy_program()
     pinned = None
-    for attempt in range(_PIN_ATTEMPTS if program is not None else 0):
+    for attempt in range(_PIN_ATTEMPTS if _can_read_files() else 0):
         cancel.raise_if_cancelled()
         try:
-            pinned = _pin(source, key, program) if program is not None else None
+            pinned = _pin(source, key)
         except sqlcipher3.Error as error:
             raise _storage_error(error) from None
         if pinned is not None:

@@ -8,7 +8,7 @@ between pieces. In the same way `BackgroundFlush` has the kernel write a file to
 drive while the rest of it is still being produced, so the final fsync finds little
 left to do.
 
-Invariants: memory stays bounded (at most `_QUEUED` pieces wait, each `piece` bytes);
+Invariants: memory stays bounded (at most `_QUEUED + 1` buffers of `piece` bytes);
 every thread has ended when `hexdigest`, `finish` or `close` returns, whatever happened.
 """
 
@@ -28,32 +28,52 @@ _QUEUED: Final = 2
 
 
 class BackgroundSha256:
-    """SHA-256 of everything given to `update`, in order, hashed on a thread."""
+    """SHA-256 of everything given to `update`, in order, hashed on a thread. The
+    pieces are a few buffers used over and over (fresh ones would cost a page fault for
+    every 4 KiB of them)."""
 
     def __init__(self, piece: int = PIECE) -> None:
         self._piece = piece
-        self._buffer = bytearray()
         self._sha256 = hashlib.sha256()
-        self._pieces: queue.Queue[bytearray | None] = queue.Queue(maxsize=_QUEUED)
+        self._full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        self._spare = _QUEUED + 1  # buffers not made yet
+        self._buffer = self._take()
+        self._used = 0
         self._thread = threading.Thread(target=self._run, name="ehrdesk-sha256", daemon=True)
         self._thread.start()
         self._digest: str | None = None
 
+    def _take(self) -> bytearray:
+        if self._spare:
+            self._spare -= 1
+            return bytearray(self._piece)
+        return self._free.get()  # waits for the thread to finish one
+
     def _run(self) -> None:
-        while (piece := self._pieces.get()) is not None:
-            self._sha256.update(piece)
+        while (item := self._full.get()) is not None:
+            buffer, used = item
+            with memoryview(buffer) as view:
+                self._sha256.update(view[:used])
+            self._free.put(buffer)
 
     def update(self, data: Any) -> None:
-        self._buffer += data
-        if len(self._buffer) >= self._piece:
-            self._pieces.put(self._buffer)
-            self._buffer = bytearray()
+        with memoryview(data) as view:
+            flat = view.cast("B") if view.ndim != 1 or view.format != "B" else view
+            while flat:
+                count = min(len(flat), self._piece - self._used)
+                self._buffer[self._used : self._used + count] = flat[:count]
+                self._used += count
+                flat = flat[count:]
+                if self._used == self._piece:
+                    self._full.put((self._buffer, self._used))
+                    self._buffer, self._used = self._take(), 0
 
     def hexdigest(self) -> str:
         if self._digest is None:
-            if self._buffer:
-                self._pieces.put(self._buffer)
-                self._buffer = bytearray()
+            if self._used:
+                self._full.put((self._buffer, self._used))
+                self._used = 0
             self.close()
             self._digest = self._sha256.hexdigest()
         return self._digest
@@ -61,7 +81,7 @@ class BackgroundSha256:
     def close(self) -> None:
         """End the thread (what was given so far is hashed first)."""
         if self._thread.is_alive():
-            self._pieces.put(None)
+            self._full.put(None)
             self._thread.join()
 
 

@@ -3,7 +3,7 @@
 The pinned path (the write lock for a moment, then a pinned read) and the exported one
 (when pinning is not possible) must both give a database that opens under the live key,
 holds exactly the rows its counts say, passes every integrity check, and leaves no lock,
-thread, child process or file behind, however the block ends.
+thread, descriptor or file behind, however the block ends.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def sound(path: Path, key: bytes) -> dict[str, int]:
 
 
 def nothing_holds(path: Path) -> None:
-    """No lock, pin, thread or child left: a writer gets in at once and a full
+    """No lock, pin or thread left: a writer gets in at once and a full
     checkpoint completes (no reader keeps an older moment)."""
     assert not [t for t in threading.enumerate() if t.name == "ehrdesk-row-count"]
     conn = sqlcipher3.connect(str(path), isolation_level=None, timeout=0)
@@ -235,7 +235,7 @@ def test_the_snapshot_lets_everything_go_however_the_block_ends(
     with pytest.raises((UserCancelled, RuntimeError)):  # noqa: SIM117
         with frozen_snapshot(live.path, LIVE_KEY, work, cancel=cancel) as snap:
             source = snap.open()
-            source.read(4096)  # a child process is part-way through the file
+            source.read(4096)  # part-way through the file
             if how == "error":
                 raise RuntimeError("injected")
             cancel.cancel()
@@ -320,10 +320,10 @@ def test_a_reader_that_finishes_soon_is_waited_for(
     assert sound(tmp_path / "copy.ehrdb", LIVE_KEY)["stand_in_client"] == 3001
 
 
-def test_without_a_copy_program_it_exports(
+def test_where_files_cannot_be_read_at_offsets_it_exports(
     live: Database, tmp_path: Path, work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot_module, "_copy_program", lambda: None)
+    monkeypatch.setattr(snapshot_module, "_can_read_files", lambda: False)
     exported_is_sound(live, work, tmp_path)
 
 
@@ -342,7 +342,7 @@ def test_a_database_not_in_wal_mode_is_exported(
 def test_an_existing_file_in_the_work_folder_is_never_overwritten(
     live: Database, work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot_module, "_copy_program", lambda: None)
+    monkeypatch.setattr(snapshot_module, "_can_read_files", lambda: False)
     (work / "snapshot.ehrdb").write_bytes(b"someone else's file")
     with pytest.raises(FileExistsError):  # noqa: SIM117
         with frozen_snapshot(live.path, LIVE_KEY, work, cancel=CancelToken()):
@@ -353,7 +353,7 @@ def test_an_existing_file_in_the_work_folder_is_never_overwritten(
 def test_cancel_while_exporting_leaves_no_copy(
     live: Database, work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot_module, "_copy_program", lambda: None)
+    monkeypatch.setattr(snapshot_module, "_can_read_files", lambda: False)
     cancel = CancelToken()
 
     def progress(done: int, total: int, label: str) -> None:
