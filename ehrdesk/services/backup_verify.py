@@ -60,6 +60,12 @@ _CHECK_STEPS = 20_000
 #: up in its table): large enough for the inner pages of big tables, and a bound on
 #: memory whatever the size of the practice.
 _CHECK_CACHE_KIB: Final = 64 * 1024
+#: The checks that run on threads of their own: the statement, the rows a sound
+#: database answers, and the page cache (KiB) of the connection that runs it.
+_THREAD_CHECKS: Final[tuple[tuple[str, list[str], int | None], ...]] = (
+    ("PRAGMA cipher_integrity_check", [], None),
+    ("PRAGMA integrity_check", ["ok"], _CHECK_CACHE_KIB),
+)
 #: The work folders a backup, a check, a drill or a restore makes in the data folder.
 WORK_PREFIXES = (".backup-", ".verify-", ".drill-", ".restore-")
 
@@ -320,8 +326,8 @@ class _Checks:
         db.conn.set_progress_handler(self.stopped, _CHECK_STEPS)
         return db
 
-    def start_pragma(self, pragma: str, sound: list[str], cache_kib: int | None = None) -> None:
-        """`PRAGMA pragma` on a thread: a problem unless it answers exactly `sound`."""
+    def start(self, statement: str, sound: list[str], cache_kib: int | None = None) -> None:
+        """`statement` on a thread: a problem unless it answers exactly `sound`."""
 
         def run() -> None:
             try:
@@ -329,7 +335,7 @@ class _Checks:
                 try:
                     if cache_kib is not None:
                         db.conn.execute(f"PRAGMA cache_size = -{cache_kib}")
-                    rows = [str(r[0]) for r in db.conn.execute(f"PRAGMA {pragma}")]
+                    rows = [str(r[0]) for r in db.conn.execute(statement)]
                 finally:
                     db.close()
                 if rows != sound:
@@ -337,7 +343,8 @@ class _Checks:
             except BaseException:  # damage, or stopped by the problem another one found
                 self.problem.set()
 
-        thread = threading.Thread(target=run, name=f"ehrdesk-{pragma}", daemon=True)
+        name = f"ehrdesk-check-{len(self._threads) + 1}"
+        thread = threading.Thread(target=run, name=name, daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -364,8 +371,8 @@ def check_database(
     checks = _Checks(path, db_key, cancel)
     progress(0, 0, "Checking the database")
     try:
-        checks.start_pragma("cipher_integrity_check", [])
-        checks.start_pragma("integrity_check", ["ok"], cache_kib=_CHECK_CACHE_KIB)
+        for statement, sound, cache_kib in _THREAD_CHECKS:
+            checks.start(statement, sound, cache_kib)
         db = checks.open()
         try:
             name, events = _compare_with_manifest(db.conn, manifest, db_key, progress)
