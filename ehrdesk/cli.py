@@ -13,13 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from ehrdesk import __version__
-from ehrdesk.core.errors import InvalidInput, UserFacingError
+from ehrdesk.core.errors import InvalidInput, UserCancelled, UserFacingError
 from ehrdesk.core.models import Role, UserEnrolment
 from ehrdesk.services import demo
 from ehrdesk.services.registry import Services
@@ -135,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo_command.add_argument(
         "--create-only", action="store_true", help="create it and print the credentials"
+    )
+    demo_command.add_argument(
+        "--patients",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"synthetic clients in a new demo (default {demo.DEFAULT_PATIENTS})",
+    )
+    demo_command.add_argument(
+        "--years",
+        type=float,
+        default=None,
+        metavar="Y",
+        help=f"years of appointments in a new demo (default {demo.DEFAULT_YEARS:g})",
     )
 
     user = commands.add_parser("user", parents=[common], help="manage users (owner)")
@@ -401,19 +418,89 @@ def _restore(services: Services, args: argparse.Namespace, console: Console) -> 
     return OK
 
 
+class _TerminalProgress:
+    """`progress(done, total, label)` on standard error: nothing for work done within
+    half a second (so short runs stay quiet), then a few times a second, on a
+    terminal one line rewritten in place, elsewhere a line every few seconds."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._start = self._last = time.monotonic()
+        self._shown = False
+        self.cancel = threading.Event()
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        if now - self._start < 0.5 and not self._shown:
+            return
+        if now - self._last < (0.25 if self._tty else 5.0) and not (finished and self._shown):
+            return
+        self._last, self._shown = now, True
+        line = (
+            f"Generating the demo practice: week {done:,} of {total:,} "
+            f"({done * 100 // max(1, total)}%), {label}, {now - self._start:.0f} s"
+        )
+        self._stream.write(f"\r{line}\033[K" if self._tty else line + "\n")
+        if finished and self._tty:
+            self._stream.write("\n")
+        self._stream.flush()
+
+
 def _demo(services: Services, args: argparse.Namespace, console: Console) -> int:
+    generated: dict[str, Any] = {}
     if not services.vaults.exists():
-        demo.create_demo_practice(services)
+        progress = _TerminalProgress(console.stderr)
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            # Ctrl+C stops at the next week: what was written stays whole and audited.
+            previous = signal.signal(signal.SIGINT, lambda *_: progress.cancel.set())
+        started = time.monotonic()
+        try:
+            report = demo.create_demo_practice(
+                services,
+                patients=demo.DEFAULT_PATIENTS if args.patients is None else args.patients,
+                years=demo.DEFAULT_YEARS if args.years is None else args.years,
+                progress=progress,
+                cancelled=progress.cancel.is_set,
+            )
+        except UserCancelled:
+            console.stderr.write("\nehrdesk: Stopped; the demo keeps what was generated.\n")
+            return REFUSED
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        generated = {
+            "clients": report.clients,
+            "appointments": report.appointments,
+            "clinicians": report.clinicians,
+            "waitlist": report.waitlist,
+            "audit_events": report.audit_events,
+            "seconds": round(time.monotonic() - started, 1),
+        }
     elif not services.vaults.load().demo:
         raise InvalidInput("That folder holds a real practice, not the demo.")
+    elif args.patients is not None or args.years is not None:
+        raise InvalidInput(
+            "That folder already holds a demo practice; choose a new folder for another size."
+        )
+    summary = ""
+    if generated:
+        summary = (
+            f"Generated {generated['clients']:,} clients, {generated['appointments']:,} "
+            f"appointments with {generated['clinicians']} clinicians, "
+            f"{generated['waitlist']} waiting, in {generated['seconds']} s.\n"
+        )
     console.result(
         {
             "data_dir": str(services.data_dir),
             "usernames": [u.username for u in demo.USERS],
             "password": demo.PASSWORD,
             "totp_secret": demo.TOTP_SECRET,
+            **({"generated": generated} if generated else {}),
         },
-        f"Demo practice in {services.data_dir}\n"
+        summary + f"Demo practice in {services.data_dir}\n"
         f"Usernames: {', '.join(u.username for u in demo.USERS)}; password: {demo.PASSWORD}\n"
         f"Second factor: the code on the sign-in screen (secret {demo.TOTP_SECRET}).",
     )

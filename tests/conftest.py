@@ -126,3 +126,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI") and _skipped and exitstatus == 0:
         print(f"\nCI: {len(_skipped)} tests were skipped; every test must run here.")
         session.exitstatus = 1
+
+
+# The front desk's practice (a clinician, a desk user, rooms), for services and ui tests.
+from tests.services.front_desk_fixtures import desk  # noqa: E402, F401

@@ -11,6 +11,8 @@
         │   └── ChartAccessRequired  not this person's client: emergency access opens it
         ├── PasswordRejected       the password policy said no; `reasons` say why
         ├── InvalidInput           a value a person typed is not acceptable
+        │   ├── InvalidFields      several fields of a form, one sentence each
+        │   └── ConflictsFound     a booking overlaps others; needs an override reason
         ├── NotFound               the thing asked for does not exist
         ├── ConcurrentEditError    someone else saved this record first
         ├── AuditChainBroken       the audit log fails verification at `first_bad_seq`
@@ -99,6 +101,28 @@ class PasswordRejected(UserFacingError):
 
 class InvalidInput(UserFacingError):
     default_message = "That value is not valid."
+
+
+class InvalidFields(InvalidInput):
+    """A form with one or more bad fields: `fields` maps each field's name to one
+    sentence, so a form can show each beside its field. The message is the first."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = dict(fields)
+        super().__init__(next(iter(self.fields.values()), None))
+
+
+class ConflictsFound(InvalidInput):
+    """Saving would double-book a clinician, a client or a room. `conflicts` lists
+    them (ehrdesk.core.front_desk.ScheduleConflict); saving anyway needs a reason."""
+
+    def __init__(self, conflicts: tuple[object, ...]) -> None:
+        self.conflicts = conflicts
+        n = len(conflicts)
+        super().__init__(
+            f"This time overlaps {n} other booking{'s' if n != 1 else ''}. "
+            "Choose another time, or book anyway with a reason."
+        )
 
 
 class NotFound(UserFacingError):

@@ -175,3 +175,197 @@ class WaitlistEntry:
     status: str
     added_at: datetime
     row_version: int
+
+
+# What a person fills in, before it is a record ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDraft:
+    """The client form's fields: what `Clients.create` and `Clients.update` take."""
+
+    legal_first_name: str
+    legal_last_name: str
+    date_of_birth: date
+    legal_middle_name: str = ""
+    preferred_name: str = ""
+    pronouns: str = ""
+    phone_mobile: str = ""
+    phone_home: str = ""
+    email: str = ""
+    preferred_contact: ContactMethod = ContactMethod.PHONE
+    ok_to_leave_voicemail: bool = False
+    ok_to_text: bool = False
+    ok_to_email: bool = False
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    emergency_name: str = ""
+    emergency_relationship: str = ""
+    emergency_phone: str = ""
+    insurance_payer: str = ""
+    insurance_member_id: str = ""
+    insurance_group: str = ""
+    assigned_clinician_id: int | None = None
+    status: ClientStatus = ClientStatus.ACTIVE
+    admin_notes: str = ""
+
+    @classmethod
+    def of(cls, client: Client) -> ClientDraft:
+        """The draft a form starts from when it edits `client`."""
+        return cls(**{name: getattr(client, name) for name in CLIENT_DRAFT_FIELDS})
+
+
+CLIENT_DRAFT_FIELDS: tuple[str, ...] = tuple(ClientDraft.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOverview:
+    """What the client form shows: the record and the attendance counts."""
+
+    client: Client
+    no_shows: int
+    late_cancels: int
+    upcoming: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPage:
+    """One page of the client list; `next_after` continues it (None: the last page)."""
+
+    rows: tuple[ClientSummary, ...]
+    next_after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Clinician:
+    """Someone appointments can be booked with (a clinician or the owner)."""
+
+    id: int
+    full_name: str
+
+
+class Scope(StrEnum):
+    """Which occurrences of a repeating appointment an edit or cancel reaches."""
+
+    ONE = "one"
+    FOLLOWING = "following"  # this one and every later one: the series is split
+    SERIES = "series"  # every occurrence not yet started
+
+    @property
+    def label(self) -> str:
+        return {
+            "one": "Only this appointment",
+            "following": "This and following",
+            "series": "The whole series",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """Weekly, every `interval_weeks` weeks, until a date (inclusive) or `count` times."""
+
+    interval_weeks: int = 1
+    until: date | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentDraft:
+    """A booking, or what an edit changes it to. `starts_at` is aware (any zone)."""
+
+    clinician_id: int
+    client_id: int
+    type_code: str
+    starts_at: datetime
+    minutes: int
+    room_id: int | None = None
+    location: str = ""
+    telehealth_link: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleConflict:
+    """One overlap found before saving: which resource, and with which booking."""
+
+    kind: str  # "clinician", "client" or "room"
+    starts_at: datetime  # the new (or moved) occurrence that overlaps
+    other_id: int
+    other_starts_at: datetime
+    other_ends_at: datetime
+
+    @property
+    def label(self) -> str:
+        return {"clinician": "Clinician", "client": "Client", "room": "Room"}[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleEntry:
+    """One appointment as the day and week views draw it."""
+
+    appointment: Appointment
+    client_name: str
+    type_label: str
+    room_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What cancelling freed, and who on the waitlist could take the first slot."""
+
+    cancelled: tuple[Appointment, ...]
+    waitlist_matches: tuple[WaitlistMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistDraft:
+    client_id: int
+    type_code: str
+    clinician_id: int | None = None
+    weekdays: tuple[str, ...] = ()
+    times_of_day: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistMatch:
+    """A waiting client who could take a freed slot, as the offer shows them."""
+
+    entry: WaitlistEntry
+    client_name: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    time_zone: str  # IANA name
+    late_cancel_hours: int
+
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+WEEKDAY_NAMES = dict(
+    zip(WEEKDAY_CODES, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True)
+)
+TIMES_OF_DAY = ("morning", "afternoon", "evening")
+
+
+def time_of_day(hour: int) -> str:
+    """Morning before noon, afternoon to five, evening after."""
+    return "morning" if hour < 12 else "afternoon" if hour < 17 else "evening"
+
+
+#: booked → checked in → completed; or cancelled or no-show. The two ways back undo a
+#: mistaken click at the desk (checked in the wrong person, no-show too early).
+STATUS_FLOW: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
+    AppointmentStatus.BOOKED: frozenset(
+        {AppointmentStatus.CHECKED_IN, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW}
+    ),
+    AppointmentStatus.CHECKED_IN: frozenset(
+        {AppointmentStatus.COMPLETED, AppointmentStatus.BOOKED}
+    ),
+    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.BOOKED}),
+    AppointmentStatus.COMPLETED: frozenset(),
+    AppointmentStatus.CANCELLED: frozenset(),
+}

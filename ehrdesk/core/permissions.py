@@ -47,6 +47,18 @@ class Action(StrEnum):
     MANAGE_TREATMENT_PLANS = "manage_treatment_plans"
     RECORD_MEASURES = "record_measures"
     EMERGENCY_ACCESS = "emergency_access"
+    # The front desk: clients' demographics and the schedule (never clinical content).
+    VIEW_CLIENTS = "view_clients"
+    EDIT_CLIENTS = "edit_clients"
+    VIEW_SCHEDULE = "view_schedule"
+    EDIT_SCHEDULE = "edit_schedule"
+    EXPORT_SCHEDULE = "export_schedule"
+    MANAGE_WAITLIST = "manage_waitlist"
+    MANAGE_ROOMS = "manage_rooms"
+    #: Act for every clinician. Without it, VIEW_CLIENTS, VIEW_SCHEDULE, EDIT_SCHEDULE
+    #: and EXPORT_SCHEDULE reach only the signed-in clinician's own clients and
+    #: appointments; the services enforce that per record, not just per method.
+    ALL_CLINICIANS = "all_clinicians"
 
 
 _EVERYONE = frozenset(
@@ -66,11 +78,28 @@ CLINICAL = frozenset(
         Action.EMERGENCY_ACCESS,
     }
 )
+_FRONT_DESK = frozenset(
+    {
+        Action.VIEW_CLIENTS,
+        Action.EDIT_CLIENTS,
+        Action.VIEW_SCHEDULE,
+        Action.EDIT_SCHEDULE,
+        Action.EXPORT_SCHEDULE,
+        Action.MANAGE_WAITLIST,
+        Action.MANAGE_ROOMS,
+        Action.ALL_CLINICIANS,
+    }
+)
+#: A clinician reads their own clients' records and keeps their own schedule (books,
+#: moves, checks in, cancels their own appointments); the front desk keeps everyone's.
+_OWN_CLINICAL_DAY = frozenset(
+    {Action.VIEW_CLIENTS, Action.VIEW_SCHEDULE, Action.EDIT_SCHEDULE, Action.EXPORT_SCHEDULE}
+)
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
-    Role.CLINICIAN: _EVERYONE | CLINICAL,
-    Role.FRONT_DESK: _EVERYONE,
+    Role.CLINICIAN: _EVERYONE | CLINICAL | _OWN_CLINICAL_DAY,
+    Role.FRONT_DESK: _EVERYONE | _FRONT_DESK,
 }
 
 

@@ -7,10 +7,12 @@ folder, is never bound to the keyring, and holds only synthetic people.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ehrdesk.core.models import Role
 from ehrdesk.security import recovery, totp
+from ehrdesk.services.demo_data import DemoReport, Progress, fill_practice
 from ehrdesk.services.registry import Services
 from ehrdesk.services.vault import NewVaultPlan, plan_new_vault
 from ehrdesk.storage.users import UserRepository
@@ -29,6 +31,10 @@ class DemoUser:
     role: Role
 
 
+#: The size of `ehrdesk demo` without --patients: enough to look around in.
+DEFAULT_PATIENTS = 250
+DEFAULT_YEARS = 2.0
+
 USERS = (
     DemoUser("demo", "Dana Whitfield", Role.OWNER),
     DemoUser("clinician", "Casey Morgan", Role.CLINICIAN),
@@ -40,8 +46,16 @@ def current_code(services: Services) -> str:
     return totp.current_code(TOTP_SECRET, services.clock.now())
 
 
-def create_demo_practice(services: Services) -> None:
-    """Create the demo practice in `services.data_dir` (which must hold none)."""
+def create_demo_practice(
+    services: Services,
+    *,
+    patients: int = DEFAULT_PATIENTS,
+    years: float = DEFAULT_YEARS,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> DemoReport:
+    """Create the demo practice in `services.data_dir` (which must hold none) and
+    fill it with a synthetic practice of `patients` clients over `years` years."""
     fresh = plan_new_vault()
     plan = NewVaultPlan(
         fresh.vault_id, recovery.new_recovery_key(), TOTP_SECRET, fresh.recovery_codes
@@ -69,5 +83,8 @@ def create_demo_practice(services: Services) -> None:
                 users.set_totp_secret(record.id, TOTP_SECRET)
                 users.password_changed(record, services.clock.now(), must_change=False)
             tx.audit("demo_prepared")
+        return fill_practice(
+            services, patients=patients, years=years, progress=progress, cancelled=cancelled
+        )
     finally:
         services.session.sign_out()

@@ -13,7 +13,9 @@ from ehrdesk.services.assessments import Intakes, TreatmentPlans
 from ehrdesk.services.audit import AuditReview
 from ehrdesk.services.auth import Auth
 from ehrdesk.services.backup import Backups, BackupStatus
+from ehrdesk.services.calendar_export import ScheduleExport
 from ehrdesk.services.charting import Charts
+from ehrdesk.services.clients import Clients
 from ehrdesk.services.diagnoses import Diagnoses
 from ehrdesk.services.emergency import EmergencyAccess
 from ehrdesk.services.icd10 import CodeIndex
@@ -23,11 +25,13 @@ from ehrdesk.services.notes import ProgressNotes
 from ehrdesk.services.psychotherapy import PsychotherapyNotes
 from ehrdesk.services.restore import Restorer
 from ehrdesk.services.safeguards import Safeguards
+from ehrdesk.services.scheduling import Schedule
 from ehrdesk.services.security_check import SecurityCheck
 from ehrdesk.services.session import Session
 from ehrdesk.services.settings import PracticeSettings
 from ehrdesk.services.users import Account, UserAdmin
 from ehrdesk.services.vault import Vaults
+from ehrdesk.services.waitlist import Waitlist
 from ehrdesk.storage.vault_file import VaultStore
 
 #: The classes whose every public method checks a permission (see services/guard.py).
@@ -49,6 +53,10 @@ GUARDED_SERVICES = (
     Diagnoses,
     Measures,
     EmergencyAccess,
+    Clients,
+    Schedule,
+    Waitlist,
+    ScheduleExport,
 )
 
 
@@ -78,6 +86,10 @@ class Services:
     diagnoses: Diagnoses
     measures: Measures
     emergency: EmergencyAccess
+    clients: Clients
+    schedule: Schedule
+    waitlist: Waitlist
+    schedule_export: ScheduleExport
 
     @classmethod
     def build(
@@ -115,4 +127,8 @@ class Services:
             diagnoses=Diagnoses(session, clock, auth, CodeIndex()),
             measures=Measures(session, clock, auth),
             emergency=EmergencyAccess(session, clock, auth),
+            clients=Clients(session, clock),
+            schedule=Schedule(session, clock),
+            waitlist=Waitlist(session, clock),
+            schedule_export=ScheduleExport(session, clock),
         )

@@ -15,7 +15,7 @@ clock questions (`check_timers`); this class decides.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,7 +26,7 @@ from ehrdesk.core.errors import SessionLocked
 from ehrdesk.core.events import EventBus
 from ehrdesk.core.models import User
 from ehrdesk.security.subkeys import audit_key
-from ehrdesk.storage.audit import AuditLog
+from ehrdesk.storage.audit import AuditLog, AuditRecord
 from ehrdesk.storage.database import Connection, Database
 from ehrdesk.storage.vault_file import AuditAnchor, VaultStore
 
@@ -80,6 +80,13 @@ class Transaction:
             object_id=object_id,
             reason=reason,
         )
+
+    def audit_many(self, records: Iterable[AuditRecord]) -> None:
+        """Append many events at once, chained exactly as `audit` would chain them
+        (bulk work: the demo generator)."""
+        newest = self._log.append_many(records)
+        if newest is not None:
+            self.newest = newest
 
 
 class Session:

@@ -161,7 +161,8 @@ class Vaults:
         self.store.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         temp_db = self.store.data_dir / f".creating-{vault_id}.ehrdb"
         try:
-            db = Database.open(temp_db, db_key, create=True)
+            # A demo holds synthetic people only: see Database.open on memory security.
+            db = Database.open(temp_db, db_key, create=True, memory_security=not demo)
             try:
                 runner.migrate(db)
                 enrolment, anchor = self._first_rows(
@@ -339,7 +340,8 @@ class Vaults:
 
     def open_database(self, db_key: bytes) -> Database:
         """Open and self-check; refuses a newer schema. Does not migrate."""
-        db = Database.open(self.store.database_path, db_key)
+        synthetic = self.store.load().demo  # see Database.open on memory security
+        db = Database.open(self.store.database_path, db_key, memory_security=not synthetic)
         try:
             runner.check_not_newer(db)
         except BaseException:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -105,6 +105,18 @@ class ChainReport:
         return self.first_bad_seq is None and self.why is None
 
 
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One event to append with `AuditLog.append_many`."""
+
+    at: datetime
+    action: str
+    actor: User | None
+    object_type: str | None = None
+    object_id: str | None = None
+    reason: str | None = None
+
+
 def format_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -157,6 +169,56 @@ class AuditLog:
             (seq, stamp, user_id, username, role, action, object_type, object_id, reason, mac),
         )
         return AuditAnchor(seq, mac)
+
+    def append_many(self, records: Iterable[AuditRecord]) -> AuditAnchor | None:
+        """Append many events in order with one INSERT statement: the same rows and
+        chain as calling `append` for each (bulk generation); None if there were none."""
+        newest = self.newest()
+        seq = 0 if newest is None else newest.seq
+        prev = GENESIS_MAC if newest is None else newest.mac
+        rows = []
+        for record in records:
+            seq += 1
+            actor = record.actor
+            user_id = actor.id if actor else None
+            username = actor.username if actor else None
+            role = actor.role.value if actor else None
+            stamp = format_time(record.at)
+            prev = self._chain(
+                prev,
+                _encode(
+                    seq,
+                    stamp,
+                    user_id,
+                    username,
+                    role,
+                    record.action,
+                    record.object_type,
+                    record.object_id,
+                    record.reason,
+                ),
+            )
+            rows.append(
+                (
+                    seq,
+                    stamp,
+                    user_id,
+                    username,
+                    role,
+                    record.action,
+                    record.object_type,
+                    record.object_id,
+                    record.reason,
+                    prev,
+                )
+            )
+        if not rows:
+            return None
+        self._conn.executemany(
+            f"INSERT INTO audit_event ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            rows,
+        )
+        return AuditAnchor(seq, prev)
 
     def verify(
         self,

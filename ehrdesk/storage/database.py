@@ -3,10 +3,17 @@
 Invariants: `PRAGMA key` with the raw 256-bit key is the first statement on every
 connection (SQLCipher's own passphrase derivation is skipped: ours is Argon2id); a
 SQLCipher that is not 4.x is refused; WAL, `synchronous=FULL`, `temp_store=MEMORY` and
-`cipher_memory_security=ON` hold on every connection; a connection never crosses
-threads (sqlcipher3's own check enforces it); a descriptor ehrdesk opens on a database
-file itself is closed only once this process has no connection to that file left
-(`read_descriptor`).
+`cipher_memory_security=ON` hold on every connection to a practice's records; a
+connection never crosses threads (sqlcipher3's own check enforces it); a descriptor
+ehrdesk opens on a database file itself is closed only once this process has no
+connection to that file left (`read_descriptor`).
+
+Memory security is process-wide in SQLCipher and, once on, stays on. It costs an
+mlock and munlock on every allocation SQLite's lookaside cannot serve, which makes
+bulk writes about eight times slower. A demo vault holds only synthetic people, so
+its connections ask for it off (`memory_security=False`); that only takes effect in
+a process that has not opened a real practice, and a real practice opened later in
+the same process turns it on for good.
 """
 
 from __future__ import annotations
@@ -24,6 +31,12 @@ from ehrdesk.core.errors import VaultDamaged
 
 Connection = Any  # sqlcipher3.Connection has no type information
 REQUIRED_MAJOR = "4."
+#: SQLCipher keeps decrypted pages in SQLite's page cache; a page that falls out is
+#: read and decrypted (AES and HMAC) again. The default 2 MiB held too little of the
+#: search index for 100,000 clients: 64 MiB took client search from 62 ms to 20 ms at
+#: the 95th percentile and the whole-practice week view from 130 to ~40 ms
+#: (bench/front_desk.py). One connection per session, so 64 MiB at most.
+CACHE_KIB = 64 * 1024
 
 
 class SQLCipherTooOld(VaultDamaged):
@@ -95,7 +108,9 @@ class Database:
         _DESCRIPTORS.opened(file)
 
     @classmethod
-    def open(cls, path: Path, key: bytes, *, create: bool = False) -> Database:
+    def open(
+        cls, path: Path, key: bytes, *, create: bool = False, memory_security: bool = True
+    ) -> Database:
         if not create and not path.exists():
             raise VaultDamaged
         if create:
@@ -107,7 +122,7 @@ class Database:
             raise VaultDamaged from None
         try:
             conn.execute(_key_pragma(key))
-            conn.execute("PRAGMA cipher_memory_security = ON")
+            conn.execute(f"PRAGMA cipher_memory_security = {'ON' if memory_security else 'OFF'}")
             version = conn.execute("PRAGMA cipher_version").fetchone()
             if not version or not str(version[0]).startswith(REQUIRED_MAJOR):
                 raise SQLCipherTooOld
@@ -118,6 +133,7 @@ class Database:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             stat = os.stat(path)
         except (sqlcipher3.DatabaseError, OSError):
             conn.close()

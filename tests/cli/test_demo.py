@@ -98,12 +98,16 @@ def test_demo_creates_a_practice_and_prints_the_published_credentials(run: DemoC
     result = run.create()
 
     assert (result.code, result.err) == (0, "")
+    generated = result.json().pop("generated")
     assert result.json() == {
         "data_dir": str(run.data_dir),
         "usernames": [user.username for user in demo.USERS],
         "password": demo.PASSWORD,
         "totp_secret": demo.TOTP_SECRET,
+        "generated": generated,
     }
+    assert generated["clients"] == demo.DEFAULT_PATIENTS
+    assert generated["appointments"] > 5 * demo.DEFAULT_PATIENTS
     vault = json.loads((run.data_dir / "vault.json").read_text())
     assert vault["demo"] is True
     assert vault["workstation_binding"] is False  # a demo is never tied to the keyring
@@ -148,6 +152,29 @@ def test_running_demo_twice_keeps_the_practice_it_made(demo_practice: DemoCli) -
     services = demo_practice.services()
     services.auth.sign_in("clinician", demo.PASSWORD, demo_practice.code())
     services.session.sign_out()
+
+
+def test_demo_generates_the_size_asked_for(run: DemoCli) -> None:
+    result = run.run(
+        "demo",
+        "--create-only",
+        "--json",
+        "--data-dir",
+        str(run.data_dir),
+        "--patients",
+        "60",
+        "--years",
+        "0.5",
+    )
+    assert (result.code, result.err) == (0, "")
+    assert result.json()["generated"]["clients"] == 60
+    services = run.services()
+    services.auth.sign_in("desk", demo.PASSWORD, run.code())
+    assert len(services.clients.search("", limit=200).rows) == 60
+    services.session.sign_out()
+    again = run.run("demo", "--create-only", "--data-dir", str(run.data_dir), "--patients", "5")
+    assert again.code == 1
+    assert "already holds a demo practice" in again.err
 
 
 def test_demo_refuses_a_folder_with_a_real_practice(run: DemoCli) -> None:

@@ -36,6 +36,14 @@ from ehrdesk.core.compliance import (
     SecurityCheckReport,
 )
 from ehrdesk.core.errors import PermissionDenied, SessionLocked
+from ehrdesk.core.front_desk import (
+    AppointmentDraft,
+    AppointmentStatus,
+    CancelledBy,
+    ClientDraft,
+    Scope,
+    WaitlistDraft,
+)
 from ehrdesk.core.models import Role
 from ehrdesk.core.permissions import CLINICAL, Action, allowed
 from ehrdesk.security import totp
@@ -219,6 +227,36 @@ def _prepared_restore(caller: Caller) -> Args:
     return (object(),), {}
 
 
+# The front desk's records in the template practice (ids are fixed by creation order):
+# carla's client, two of carla's appointments (today and tomorrow), a waitlist entry.
+CLIENT_ID, TODAY_ID, TOMORROW_ID, WAITING_ID = 1, 1, 2, 1
+CARLA_ID = 2  # the owner is 1; carla was added first
+CHICAGO = "America/Chicago"
+
+
+def _client_draft(**changes: Any) -> ClientDraft:
+    fields: dict[str, Any] = {
+        "legal_first_name": "Ana",
+        "legal_last_name": "Lopez",
+        "date_of_birth": date(1984, 3, 7),
+        "phone_mobile": "312 555 0147",
+        "assigned_clinician_id": CARLA_ID,
+    }
+    fields.update(changes)
+    return ClientDraft(**fields)
+
+
+def _booking(hour: int, day: int = 3) -> AppointmentDraft:
+    """Carla and her client, on 2026-03-`day` at `hour`:00 UTC (Chicago is UTC-6)."""
+    return AppointmentDraft(
+        clinician_id=CARLA_ID,
+        client_id=CLIENT_ID,
+        type_code="individual",
+        starts_at=datetime(2026, 3, day, hour, tzinfo=UTC),
+        minutes=50,
+    )
+
+
 #: Plausible arguments for each guarded method, by "Class.method". An allowed call with
 #: these arguments succeeds; a new guarded method needs a row here.
 ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
@@ -302,6 +340,33 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
         {},
     ),
     **CHART_ARGUMENTS,
+    "Clients.search": lambda c: (("lop",), {}),
+    "Clients.clinicians": _no_args,
+    "Clients.open": lambda c: ((CLIENT_ID,), {}),
+    "Clients.likely_duplicates": lambda c: ((_client_draft(),), {}),
+    "Clients.create": lambda c: ((_client_draft(legal_first_name="Bea"),), {}),
+    "Clients.update": lambda c: ((CLIENT_ID, 1, _client_draft(city="Evanston")), {}),
+    "Schedule.settings": _no_args,
+    "Schedule.set_time_zone": lambda c: (("America/New_York",), {}),
+    "Schedule.set_late_cancel_hours": lambda c: ((12,), {}),
+    "Schedule.clinicians": _no_args,
+    "Schedule.appointment_types": _no_args,
+    "Schedule.rooms": _no_args,
+    "Schedule.add_room": lambda c: (("Room 9",), {}),
+    "Schedule.days": lambda c: ((date(2026, 3, 2), 7, CARLA_ID), {}),
+    "Schedule.today": _no_args,
+    "Schedule.entry": lambda c: ((TODAY_ID,), {}),
+    "Schedule.conflicts": lambda c: ((_booking(20),), {}),
+    "Schedule.book": lambda c: ((_booking(20),), {}),
+    "Schedule.conflicts_for_change": lambda c: ((TOMORROW_ID, _booking(21)), {}),
+    "Schedule.reschedule": lambda c: ((TOMORROW_ID, 1, _booking(21)), {"scope": Scope.ONE}),
+    "Schedule.cancel": lambda c: ((TOMORROW_ID, 1, CancelledBy.CLIENT), {}),
+    "Schedule.set_status": lambda c: ((TODAY_ID, 1, AppointmentStatus.CHECKED_IN), {}),
+    "Waitlist.waiting": _no_args,
+    "Waitlist.add": lambda c: ((WaitlistDraft(CLIENT_ID, "family"),), {}),
+    "Waitlist.remove": lambda c: ((WAITING_ID, 1), {}),
+    "Waitlist.mark_booked": lambda c: ((WAITING_ID, 1), {}),
+    "ScheduleExport.clinician_ics": lambda c: ((CARLA_ID, date(2026, 3, 1), date(2026, 3, 31)), {}),
 }
 
 
@@ -325,6 +390,9 @@ def _action(cls: type, name: str) -> Action:
 def test_there_are_guarded_methods_to_check() -> None:
     names = {_key(cls, name) for cls, name in GUARDED_METHODS}
     assert {"UserAdmin.add_user", "Account.change_password", "AuditReview.events"} <= names
+    assert {"Clients.open", "Schedule.book", "Waitlist.add", "ScheduleExport.clinician_ics"} <= (
+        names
+    )
 
 
 @pytest.mark.parametrize(
@@ -345,14 +413,29 @@ def test_every_guarded_method_has_an_argument_row() -> None:
 
 def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
     """DESIGN §1: only the owner administers; everyone looks after their own account;
-    clinicians (and the owner) do the chart's work, the front desk none of it."""
+    clinicians (and the owner) do the chart's work, the front desk none of it; the
+    front desk keeps every clinician's clients and schedule; a clinician reads their
+    own clients and keeps their own schedule."""
     own = {Action.CHANGE_OWN_PASSWORD, Action.REENROL_OWN_SECOND_FACTOR, Action.VIEW_OWN_ACCOUNT}
+    clinician = own | {
+        Action.VIEW_CLIENTS,
+        Action.VIEW_SCHEDULE,
+        Action.EDIT_SCHEDULE,
+        Action.EXPORT_SCHEDULE,
+    }
+    desk = clinician | {
+        Action.EDIT_CLIENTS,
+        Action.MANAGE_WAITLIST,
+        Action.MANAGE_ROOMS,
+        Action.ALL_CLINICIANS,
+    }
     for action in Action:
         assert allowed(Role.OWNER, action)
-        assert allowed(Role.FRONT_DESK, action) is (action in own), action
-        assert allowed(Role.CLINICIAN, action) is (action in own | CLINICAL), action
+        assert allowed(Role.CLINICIAN, action) is (action in clinician | CLINICAL), action
+        assert allowed(Role.FRONT_DESK, action) is (action in desk), action
     assert {Action.VIEW_CHART, Action.SIGN_NOTES, Action.EMERGENCY_ACCESS} <= CLINICAL
     assert Action.REVIEW_EMERGENCY_ACCESS not in CLINICAL
+    assert not CLINICAL & desk
 
 
 # The matrix --------------------------------------------------------------------------
@@ -402,6 +485,26 @@ def _user_slots(data_dir: Path) -> list[tuple[str, str]]:
     return sorted((s["slot_id"], s["salt"]) for s in vault["slots"])
 
 
+def _front_desk_rows(services: Services) -> dict[str, Any]:
+    """Every front-desk table's rows and versions, and the schedule's settings."""
+    conn = services.session.database.conn
+    rows = {
+        table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        for table in (
+            "client",
+            "client_search_term",
+            "appointment",
+            "appointment_series",
+            "room",
+            "waitlist_entry",
+        )
+    }
+    rows["settings"] = conn.execute(
+        "SELECT * FROM practice_setting WHERE name IN ('time_zone', 'late_cancel_hours')"
+    ).fetchall()
+    return rows
+
+
 def _observe(practice: Practice) -> Observed:
     """Read as the owner, who then signs out again."""
     services = practice.services
@@ -418,6 +521,7 @@ def _observe(practice: Practice) -> Observed:
             "practice": services.settings.practice_name(),
             "slots": _user_slots(services.data_dir),
             "chart": chart_state(services),
+            "front_desk": _front_desk_rows(services),
         }
         denials = [
             (e.username, e.role, e.object_type, e.object_id)
@@ -459,6 +563,19 @@ def _build_template(practice: Practice, data_dir: Path, keyring: MemoryKeyring) 
         enrolment = services.users.add_user(username, username.title(), role, USER_PASSWORD)
         practice.secrets[username] = enrolment.totp_secret
         practice.passwords[username] = USER_PASSWORD
+    services.schedule.set_time_zone(CHICAGO)
+    services.schedule.add_room("Room 1")
+    client = services.clients.create(_client_draft())
+    today = services.schedule.book(_booking(16, day=2))[0]  # 10:00 in Chicago, today
+    tomorrow = services.schedule.book(_booking(16))[0]
+    entry = services.waitlist.add(WaitlistDraft(CLIENT_ID, "individual"))
+    assert (client.id, today.id, tomorrow.id, entry.id) == (
+        CLIENT_ID,
+        TODAY_ID,
+        TOMORROW_ID,
+        WAITING_ID,
+    )
+    assert client.assigned_clinician_id == CARLA_ID
     drive = data_dir.parent / "usb"
     drive.mkdir()
     backup = services.backups.backup_job(drive).run().path

@@ -34,6 +34,7 @@ from ehrdesk.services.registry import Services
 from ehrdesk.ui.clipboard import ClipboardGuard
 from ehrdesk.ui.dialogs import LockWatcher, line_up_labels
 from ehrdesk.ui.dialogs.change_password import ChangePasswordDialog
+from ehrdesk.ui.dialogs.schedule_settings import ScheduleSettingsBox
 from ehrdesk.ui.dialogs.second_factor import SecondFactorDialog
 from ehrdesk.ui.dialogs.users_panel import UsersPanel
 from ehrdesk.ui.errors import show_error
@@ -228,9 +229,11 @@ class PracticeTab(QWidget):
         save_row.addWidget(self.save_button)
         save_row.addWidget(self.status_label, 1)
 
+        self.schedule_box = ScheduleSettingsBox(services)
         layout = QVBoxLayout(self)
         layout.addWidget(lock_box)
         layout.addWidget(policy_box)
+        layout.addWidget(self.schedule_box)
         layout.addLayout(save_row)
         layout.addStretch(1)
 
@@ -246,6 +249,7 @@ class PracticeTab(QWidget):
         try:
             self._idle_minutes = self._services.settings.idle_timeout_minutes()
             self._policy = self._services.settings.password_policy()
+            self.schedule_box.load()
         except Exception as error:
             show_error(self, error)
             return
@@ -282,6 +286,7 @@ class PracticeTab(QWidget):
                 self._services.settings.set_password_policy(policy)
                 self._policy = policy
                 changed = True
+            changed = self.schedule_box.save() or changed
         except Exception as error:
             show_error(self, error)
             return

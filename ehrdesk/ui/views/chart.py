@@ -405,9 +405,14 @@ class ChartView(ChartDocuments, QWidget):
         entry = self._shown
         if entry is None or entry.kind is not TimelineKind.APPOINTMENT:
             return
+        self.write_note_for(entry.id)
+
+    def write_note_for(self, appointment_id: int) -> None:
+        """The appointment's note: started from it (the chosen template), or its own
+        note if it has one; opened to edit unless it is signed."""
         template = int(self.template.currentData() or 1)
         try:
-            note = self._services.notes.start_from_appointment(entry.id, template)
+            note = self._services.notes.start_from_appointment(appointment_id, template)
         except UserFacingError as error:
             show_error(self, error)
             return

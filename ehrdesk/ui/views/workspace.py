@@ -9,6 +9,7 @@ the client list and the schedule after the front desk's views land).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
@@ -30,10 +31,13 @@ from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.views.audit import AuditView
 from ehrdesk.ui.views.backups import BackupsView
 from ehrdesk.ui.views.chart import ChartView
+from ehrdesk.ui.views.clients import ClientsView
 from ehrdesk.ui.views.incidents import IncidentsView
 from ehrdesk.ui.views.safeguards import SafeguardsView
+from ehrdesk.ui.views.schedule import ScheduleView
 from ehrdesk.ui.views.security_check import SecurityCheckView
-from ehrdesk.ui.views.today import EmptyView, TodayView
+from ehrdesk.ui.views.today import TodayView
+from ehrdesk.ui.views.waitlist import WaitlistView
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,9 @@ class Place:
 
 PLACES = (
     Place("today", "Today", None),
-    Place("schedule", "Schedule", None),
-    Place("clients", "Clients", None),
+    Place("schedule", "Schedule", Action.VIEW_SCHEDULE),
+    Place("clients", "Clients", Action.VIEW_CLIENTS),
+    Place("waitlist", "Waitlist", Action.MANAGE_WAITLIST),
     Place("audit", "Audit", Action.VIEW_AUDIT_LOG),
     Place("incidents", "Incidents", Action.MANAGE_INCIDENTS),
     Place("safeguards", "Safeguards", Action.MANAGE_SAFEGUARDS),
@@ -70,7 +75,9 @@ class Workspace(QWidget):
         self.nav = QListWidget()
         self.nav.setAccessibleName("Navigation")
         em = self.fontMetrics().horizontalAdvance("M")
-        self.nav.setFixedWidth(11 * em)
+        widest = max(self.nav.fontMetrics().horizontalAdvance(p.label) for p in PLACES)
+        self.nav.setFixedWidth(widest + 3 * em)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         self.today = TodayView(services)
         self.today.chart_requested.connect(self.open_chart)
@@ -84,13 +91,17 @@ class Workspace(QWidget):
         self.today.show_incident.connect(self.show_incident)
         self.chart = ChartView(services)
         self.chart.closed.connect(self.close_chart)
+        self.schedule = ScheduleView(services)
+        self.clients = ClientsView(services)
+        self.waitlist = WaitlistView(services)
+        self.clients.chart_requested.connect(self.open_chart)
+        self.today.appointment_requested.connect(self.open_appointment)
+        self.schedule.chart_requested.connect(self.open_chart_for_appointment)
         self.views: dict[str, QWidget] = {
             "today": self.today,
-            "schedule": EmptyView(
-                "Schedule",
-                "Appointments for every clinician will be shown here, by day and by week.",
-            ),
-            "clients": EmptyView("Clients", "Client records will be listed and searched here."),
+            "schedule": self.schedule,
+            "clients": self.clients,
+            "waitlist": self.waitlist,
             "audit": self.audit,
             "incidents": self.incidents,
             "safeguards": self.safeguards,
@@ -189,6 +200,18 @@ class Workspace(QWidget):
             self.refresh_today()
         elif view in (self.audit, self.incidents, self.safeguards, self.security, self.backups):
             view.refresh()
+        elif view is self.clients:
+            self._load(self.clients.show_for_role)
+        elif view is self.schedule:
+            self._load(self.schedule.show_for_role)
+        elif view is self.waitlist:
+            self.waitlist.refresh()
+
+    def _load(self, show: Callable[[], None]) -> None:
+        try:
+            show()
+        except Exception as error:
+            show_error(self, error)
 
     def open_chart(self, client_id: int, note_id: int = 0) -> bool:
         """Show a client's chart (at one of its notes); False if it stays closed."""
@@ -220,6 +243,17 @@ class Workspace(QWidget):
             else:
                 self.chart.show_note(note)
         return True
+
+    def open_appointment(self, appointment_id: int) -> None:
+        """From Today: the appointment's dialog (check in, cancel, the chart)."""
+        self.schedule.open_appointment(appointment_id)
+        if self.stack.currentWidget() is self.today:
+            self.refresh_today()
+
+    def open_chart_for_appointment(self, client_id: int, appointment_id: int) -> None:
+        """From the schedule: the client's chart, and the appointment's note if asked."""
+        if self.open_chart(client_id) and appointment_id:
+            self.chart.write_note_for(appointment_id)
 
     def _chart_row(self) -> int | None:
         places = self.visible_places()
