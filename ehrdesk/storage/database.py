@@ -28,6 +28,7 @@ from typing import Any
 import sqlcipher3
 
 from ehrdesk.core.errors import VaultDamaged
+from ehrdesk.storage.atomic import create_temp_file, fsync_dir, fsync_file
 
 Connection = Any  # sqlcipher3.Connection has no type information
 REQUIRED_MAJOR = "4."
@@ -37,6 +38,8 @@ REQUIRED_MAJOR = "4."
 #: the 95th percentile and the whole-practice week view from 130 to ~40 ms
 #: (bench/front_desk.py). One connection per session, so 64 MiB at most.
 CACHE_KIB = 64 * 1024
+#: The piece `copy_file` reads and writes at a time.
+_COPY_CHUNK = 8 * 1024 * 1024
 
 
 class SQLCipherTooOld(VaultDamaged):
@@ -191,9 +194,46 @@ class Database:
             raise RuntimeError("the database is closed")
         return _DESCRIPTORS.reader(self._file, self.path)
 
+    def copy_file(self, target: Path) -> None:
+        """Copy this database's file, encrypted as it is on disk, to `target`, whole or not
+        at all (owner-only temporary name, fsync, rename, fsync the folder).
+
+        It is read through `read_descriptor`: copying the file by its name would open and
+        close another descriptor of it, and that close drops every lock SQLite holds on
+        the file in this process. The caller first makes the file the whole database (a
+        checkpoint) and lets nobody write until this returns."""
+        # Without pread (Windows), closing a handle drops no other handle's locks.
+        source = self.read_descriptor() if hasattr(os, "pread") else None
+        fd, temp = create_temp_file(target.parent, target.name)
+        try:
+            try:
+                if source is None:
+                    with self.path.open("rb") as stream:
+                        while chunk := stream.read(_COPY_CHUNK):
+                            _write_all(fd, chunk)
+                else:
+                    offset = 0
+                    while chunk := os.pread(source, _COPY_CHUNK, offset):
+                        _write_all(fd, chunk)
+                        offset += len(chunk)
+                fsync_file(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        fsync_dir(target.parent)
+
     def close(self) -> None:
         with self._write_lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
                 _DESCRIPTORS.closed(self._file)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

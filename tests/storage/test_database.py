@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlcipher3
@@ -145,3 +147,47 @@ def test_the_reading_descriptor_never_drops_sqlite_s_locks(db_path: Path) -> Non
     assert descriptors_of(db_path) == []  # the session's and ours
     with pytest.raises(RuntimeError):
         session.read_descriptor()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="Linux's /proc")
+def test_copying_the_file_keeps_sqlite_s_locks_where_a_copy_by_name_drops_them(
+    db_path: Path, tmp_path: Path
+) -> None:
+    db = Database.open(db_path, KEY)
+    db.checkpoint()
+    assert held_by_someone(db_path)
+    target = tmp_path / "copies" / "practice.ehrdb"
+    target.parent.mkdir()
+
+    db.copy_file(target)
+
+    assert held_by_someone(db_path)  # this connection's locks are still there
+    assert [p.name for p in target.parent.iterdir()] == ["practice.ehrdb"]  # no temp left
+    assert target.stat().st_mode & 0o777 == 0o600
+    copy = Database.open(target, KEY)
+    try:
+        assert copy.conn.execute("SELECT body FROM note").fetchone()[0] == "zqx-secret-body"
+    finally:
+        copy.close()
+    # Why the method exists: the plain copy by name lets go of them.
+    shutil.copyfile(db_path, tmp_path / "by-name.ehrdb")
+    assert not held_by_someone(db_path)
+    db.close()
+
+
+def test_a_copy_that_fails_leaves_no_file(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database.open(db_path, KEY)
+    target = tmp_path / "copies" / "practice.ehrdb"
+    target.parent.mkdir()
+
+    def full(fd: int, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError):
+        db.copy_file(target)
+    monkeypatch.undo()
+    db.close()
+    assert list(target.parent.iterdir()) == []
