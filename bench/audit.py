@@ -1,9 +1,14 @@
 """Audit review at a million events: page latency under each filter, the query plans,
-the unusual-activity flags, and a full chain verification.
+the unusual-activity flags, and a full chain verification (events per second, beside
+a baseline measured in the same run: one HMAC-SHA256 over as many bytes as the chain
+MACs, fed in 1 MiB pieces; the ratio is what verifying costs per byte beyond hashing).
 
 Builds a practice whose audit log holds N events (default 1,000,000) spread over three
 years, written straight into SQLCipher with a valid HMAC chain (a bench-only bulk path;
 the app appends one event at a time), then times what the owner's screens do.
+Exits with status 1, naming the figure, if verification is slower than issue 8's target
+of 200,000 events per second.
+
 Run: `.venv/bin/python -m bench.audit [--events N] [--runs R]`.
 """
 
@@ -16,6 +21,7 @@ import json
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -37,6 +43,8 @@ from ehrdesk.storage.audit_review import AuditCursor, AuditQueries
 from ehrdesk.storage.vault_file import AuditAnchor
 
 PASSWORD = "lantern orchard quietly 1987 tides"
+#: Issue 8: audit chain verification, at least this many events per second.
+TARGET_EVENTS_PER_S = 200_000
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 USERS = [(2, "carla", "clinician"), (3, "cody", "clinician"), (4, "frank", "front_desk")]
 MIX = [
@@ -53,8 +61,9 @@ MIX = [
 ]
 
 
-def build(services: Services, key: bytes, count: int) -> None:
-    """Append `count` events after the ones the vault already has, chained properly.
+def build(services: Services, key: bytes, count: int) -> int:
+    """Append `count` events after the ones the vault already has, chained properly;
+    returns how many bytes their MACs covered (previous MAC and encoded fields).
 
     The load uses a connection of its own without SQLCipher's memory wiping, which
     makes bulk inserts about four times slower and cannot be switched off on a
@@ -74,6 +83,7 @@ def build(services: Services, key: bytes, count: int) -> None:
     start = NOW - timedelta(days=3 * 365)
     step = (NOW - start) / count
     batch = []
+    hashed = 0
     conn.execute("BEGIN IMMEDIATE")
     for n in range(count):
         seq += 1
@@ -86,8 +96,10 @@ def build(services: Services, key: bytes, count: int) -> None:
         otype, oid = ("client", str(rng.randrange(1, 5001))) if client else (None, None)
         at = format_time(start + step * n)
         h = mac.copy()
+        encoded = _encode(seq, at, uid, uname, role, action, otype, oid, None)
         h.update(prev)
-        h.update(_encode(seq, at, uid, uname, role, action, otype, oid, None))
+        h.update(encoded)
+        hashed += len(prev) + len(encoded)
         prev = h.digest()
         batch.append((seq, at, uid, uname, role, action, otype, oid, None, prev))
         if len(batch) == 50_000:
@@ -97,6 +109,19 @@ def build(services: Services, key: bytes, count: int) -> None:
     conn.execute("COMMIT")
     conn.close()
     services.session.anchor(AuditAnchor(seq, prev))
+    return hashed
+
+
+def one_hmac_over(size: int, key: bytes) -> float:
+    """Seconds for one HMAC-SHA256 over `size` bytes, fed in 1 MiB pieces."""
+    piece = os.urandom(1 << 20)
+    start = time.perf_counter()
+    h = hmac.new(key, digestmod=hashlib.sha256)
+    for _ in range(size >> 20):
+        h.update(piece)
+    h.update(piece[: size & ((1 << 20) - 1)])
+    h.digest()
+    return time.perf_counter() - start
 
 
 def timed(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
@@ -128,7 +153,8 @@ def main() -> None:
             "owner", PASSWORD, totp.current_code(created.owner.totp_secret, clock.now())
         )
         t = time.perf_counter()
-        build(services, audit_key(services.session.reauthenticate_key()), args.events)
+        key = audit_key(services.session.reauthenticate_key())
+        hashed = build(services, key, args.events)
         build_s = time.perf_counter() - t
         audit, queries = services.audit, AuditQueries(services.session.database.conn)
         week = NOW - timedelta(days=7)
@@ -169,9 +195,15 @@ def main() -> None:
             }
         flags_ms = timed(services.activity.flags, args.runs)
         flags = services.activity.flags()
-        t = time.perf_counter()
-        report = services.audit.start_chain_verification().run()
-        verify_s = time.perf_counter() - t
+        verify_runs, baseline_runs = [], []
+        for _ in range(min(args.runs, 3)):  # each run reads the whole log
+            baseline_runs.append(one_hmac_over(hashed, key))
+            t = time.perf_counter()
+            report = services.audit.start_chain_verification().run()
+            verify_runs.append(time.perf_counter() - t)
+        verify_s = statistics.median(verify_runs)
+        baseline_s = statistics.median(baseline_runs)
+        per_second = round(report.events_checked / verify_s)
         t = time.perf_counter()
         exported = services.audit.start_csv_export(AuditFilter(), Path(tmp) / "all.csv").run()
         csv_s = time.perf_counter() - t
@@ -182,12 +214,25 @@ def main() -> None:
             "flags_7_days_ms": flags_ms,
             "flags_found": len(flags),
             "verify_chain_s": round(verify_s, 2),
+            "verify_chain_runs_s": [round(r, 2) for r in verify_runs],
+            "verify_events_per_s": per_second,
+            "verify_target_events_per_s": TARGET_EVENTS_PER_S,
+            "baseline_one_hmac_s": round(baseline_s, 3),
+            "baseline_hmac_bytes": hashed,
+            "verify_vs_one_hmac": round(verify_s / baseline_s, 1),
             "chain_ok": report.ok,
             "csv_export_all_s": round(csv_s, 1),
             "csv_rows": exported,
         }
         print(json.dumps(result, indent=1))
         services.session.sign_out()
+    if per_second < TARGET_EVENTS_PER_S:
+        print(
+            f"bench.audit: chain verification {per_second:,} events/s misses the target "
+            f"of {TARGET_EVENTS_PER_S:,}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import os
 
 os.environ["EHRDESK_TEST_FAST_KDF"] = "1"
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,6 +102,14 @@ def add_user(practice: Practice) -> Callable[..., None]:
         practice.passwords[username] = password
 
     return add
+
+
+@pytest.fixture
+def no_threads_left() -> Iterator[None]:
+    """After the test, no thread of ehrdesk's own (hashing, flushing, counting rows,
+    checking, unsealing: all named "ehrdesk-…") is still running, however it ended."""
+    yield
+    assert [t.name for t in threading.enumerate() if t.name.startswith("ehrdesk-")] == []
 
 
 _skipped: list[str] = []

@@ -8,18 +8,24 @@ connection crosses threads and a lock of the session does not cut a backup in ha
 
 Taking a backup:
 
-    snapshot (its own connection, one read transaction: consistent while others write)
-    → manifest → free-space check → age-encrypt to a temporary file on the drive
-    → fsync → read back from the drive and verify in full → rename → fsync the folder
-    → keep the newest N → record it and audit `backup_created`
+    free-space check → freeze one moment of the live database (storage/snapshot.py: the
+    write lock for a few milliseconds, then a pinned read while the app writes on)
+    → stream the database file's bytes, as they are, into age and a temporary file on
+      the drive, while another thread counts the rows of that moment → the trailer
+    → fsync → read the file back from the drive: age's authentication of every byte,
+      the container, the snapshot's SHA-256 and the whole manifest against what was
+      written → rename → fsync the folder → keep the newest N → record it and audit
+      `backup_created`
 
-A failure anywhere leaves no file under a backup's name and no earlier backup touched.
+The full checks of what a backup holds (cipher_integrity_check, integrity_check, the
+audit chain, the row counts) are Verify's, the restore drill's and every restore's; see
+README ("Backups: where this differs from DESIGN.md") for why the backup itself does not
+run them. A failure anywhere leaves no file under a backup's name and no earlier backup
+touched.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -36,7 +42,6 @@ from ehrdesk.core.errors import (
     BackupTargetUnavailable,
     NotFound,
     UserCancelled,
-    VaultDamaged,
 )
 from ehrdesk.core.models import User
 from ehrdesk.core.progress import CancelToken, Progress, no_progress
@@ -45,7 +50,6 @@ from ehrdesk.security.subkeys import audit_key
 from ehrdesk.security.workstation import WorkstationKeyring
 from ehrdesk.services.backup_verify import (
     VerifiedBackup,
-    open_checked,
     read_and_verify,
     remove_stale_work_folders,
 )
@@ -53,7 +57,7 @@ from ehrdesk.services.backup_verify import work_folder as _work_folder
 from ehrdesk.services.restore import PreparedRestore, kept_work_folder, prepare
 from ehrdesk.storage import backup_file, backup_folder
 from ehrdesk.storage.audit import AuditLog
-from ehrdesk.storage.backup_file import Manifest, NoMatchingIdentity
+from ehrdesk.storage.backup_file import Manifest, ManifestHead, NoMatchingIdentity
 from ehrdesk.storage.backup_records import (
     BackupRecord,
     BackupRecords,
@@ -62,7 +66,7 @@ from ehrdesk.storage.backup_records import (
     RestoreDrill,
 )
 from ehrdesk.storage.database import Database
-from ehrdesk.storage.snapshot import copy_rekeyed, take_snapshot
+from ehrdesk.storage.snapshot import frozen_snapshot
 from ehrdesk.storage.vault_file import VaultFile, VaultStore
 
 #: An interrupted backup's temporary file or work folder older than this is a leftover.
@@ -97,7 +101,7 @@ class JobContext:
         # Each twice: see storage/backup_file.py, "Why each recipient twice".
         return [practice, practice, own, own]
 
-    def database_key(self, manifest: Manifest) -> bytes:
+    def database_key(self, manifest: ManifestHead) -> bytes:
         if manifest.vault_id != self.vault.vault_id:
             raise BackupOfAnotherPractice
         return self.db_key
@@ -111,7 +115,7 @@ class JobContext:
                 [self.identity()],
                 workdir,
                 database_key=self.database_key,
-                keep_snapshot=keep,
+                keep=keep,
                 cancel=cancel,
                 progress=progress,
             )
@@ -156,14 +160,6 @@ class JobContext:
             db.close()
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _usable_folder(folder: Path) -> Path:
     folder = folder.expanduser().absolute()
     if not folder.is_dir():
@@ -197,46 +193,52 @@ class BackupJob:
         upper = live.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         backup_folder.check_free_space(folder, backup_file.estimated_size(1 << 16, upper))
         settings = ctx.settings()
-        with _work_folder(ctx.store.data_dir, ".backup-") as work:
-            snapshot_key = os.urandom(32)
-            snapshot = work / "snapshot.ehrdb"
-            facts = take_snapshot(
-                live, ctx.db_key, snapshot, snapshot_key, cancel=cancel, progress=progress
-            )
-            if facts.audit_anchor is None:
+        identity = ctx.identity()
+
+        def verify(temp: Path, manifest: Manifest) -> str:
+            """Read the file back from the drive: every byte through age's authentication,
+            the snapshot's SHA-256, and the manifest exactly as it was written. Returns the
+            file's SHA-256, as read, for the record."""
+            try:
+                opened = backup_file.open_backup(
+                    temp, [identity], None, cancel=cancel, progress=progress
+                )
+            except NoMatchingIdentity:
+                raise BackupDamaged from None
+            if opened.manifest != manifest:
+                raise BackupDamaged
+            return opened.file_sha256
+
+        # The work folder receives a snapshot only if the database cannot be pinned and
+        # is exported instead (storage/snapshot.py).
+        with (
+            _work_folder(ctx.store.data_dir, ".backup-") as work,
+            frozen_snapshot(live, ctx.db_key, work, cancel=cancel, progress=progress) as snap,
+        ):
+            if snap.audit_anchor is None:
                 raise BackupDamaged  # every vault has audit events from its creation
-            manifest = Manifest(
+            head = ManifestHead(
                 app_version=__version__,
-                schema_version=facts.schema_version,
+                schema_version=snap.schema_version,
                 vault_id=vault_id,
                 created_at=now,
-                row_counts=facts.row_counts,
-                snapshot_bytes=facts.size,
-                snapshot_sha256=_sha256_file(snapshot),
-                snapshot_key=snapshot_key,
-                audit_anchor=facts.audit_anchor,
+                snapshot_bytes=snap.size,
+                audit_anchor=snap.audit_anchor,
                 vault=ctx.vault.for_backup(),
             )
-            readback = work / "readback"
-            readback.mkdir(mode=0o700)
-
-            def verify(temp: Path) -> None:
-                verified = ctx.read_and_verify(
-                    temp, readback, keep=False, cancel=cancel, progress=progress
+            with snap.open() as source:
+                written = backup_file.write_backup(
+                    folder,
+                    backup_folder.free_name(folder, vault_id, now),
+                    head,
+                    source,
+                    ctx.recipients(),
+                    row_counts=lambda: snap.row_counts(cancel),
+                    verify=verify,
+                    cancel=cancel,
+                    progress=progress,
                 )
-                if verified.manifest.snapshot_sha256 != manifest.snapshot_sha256:
-                    raise BackupDamaged
-
-            written = backup_file.write_backup(
-                folder,
-                backup_folder.free_name(folder, vault_id, now),
-                manifest,
-                snapshot,
-                ctx.recipients(),
-                verify=verify,
-                cancel=cancel,
-                progress=progress,
-            )
+        manifest = written.manifest
         removed = backup_folder.prune(folder, vault_id, settings.keep, protect=written.path)
         record = BackupRecord(
             file_name=written.path.name,
@@ -334,27 +336,12 @@ class DrillJob:
             if not path.is_file():
                 raise NotFound("That backup file is not there; check that the drive is connected.")
             with _work_folder(ctx.store.data_dir, ".drill-") as work:
+                # Decrypted into the file a restore would put in place, every check run on
+                # it, and deleted with the folder.
                 verified = ctx.read_and_verify(
-                    path, work, keep=True, cancel=cancel, progress=progress
+                    path, work, keep=False, cancel=cancel, progress=progress
                 )
-                assert verified.snapshot is not None
-                restored = work / "restored.ehrdb"
                 manifest = verified.manifest
-                try:
-                    copy_rekeyed(
-                        verified.snapshot,
-                        manifest.snapshot_key,
-                        restored,
-                        ctx.db_key,
-                        cancel=cancel,
-                        progress=progress,
-                    )
-                except VaultDamaged:  # the snapshot does not open as SQLCipher
-                    raise BackupDamaged from None
-                db, _, _ = open_checked(
-                    restored, ctx.db_key, manifest, ctx.db_key, cancel=cancel, progress=progress
-                )
-                db.close()
         except UserCancelled:
             raise
         except BackupError as error:

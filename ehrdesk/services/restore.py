@@ -1,10 +1,10 @@
 """Restoring a backup: on a new machine with the recovery key (first run, no one signed
 in), and the steps a restore over the current vault shares with it.
 
-    prepare:  decrypt and verify everything into a work folder inside the data folder
-              (backup_verify), re-key the snapshot to the practice's own database key
-              (the key its vault.json slots wrap), run the checks again on the result,
-              and append a `restored` event to its audit chain
+    prepare:  decrypt the backup into a work folder inside the data folder: the
+              snapshot is the practice's database file, under the key its vault.json
+              slots wrap (backup_verify); run every check on that file, the one that
+              will be put in place, and append a `restored` event to its audit chain
     finish:   re-bind a workstation-bound vault to this computer's keyring (the
               workstation secret is kept inside the database for exactly this), then
               rename the database and vault.json into place (`VaultStore.install`)
@@ -17,7 +17,6 @@ passwords they had when the backup was taken.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import shutil
 import tempfile
 import time
@@ -51,13 +50,14 @@ from ehrdesk.security.subkeys import audit_key
 from ehrdesk.security.workstation import WorkstationKeyring
 from ehrdesk.services.backup_verify import (
     VerifiedBackup,
-    open_checked,
+    check_database,
     read_and_verify,
+    read_backup,
     work_folder,
 )
 from ehrdesk.storage.audit import AuditLog
-from ehrdesk.storage.backup_file import Manifest, NoMatchingIdentity
-from ehrdesk.storage.snapshot import copy_rekeyed
+from ehrdesk.storage.backup_file import ManifestHead, NoMatchingIdentity
+from ehrdesk.storage.database import Database
 from ehrdesk.storage.users import SettingsRepository
 from ehrdesk.storage.vault_file import DATABASE_FILE, VaultFile, VaultStore
 
@@ -108,7 +108,7 @@ def prepare(
     identities: list[pyrage.x25519.Identity],
     workdir: Path,
     *,
-    database_key: Callable[[Manifest], bytes],
+    database_key: Callable[[ManifestHead], bytes],
     keyring: WorkstationKeyring,
     clock: Clock,
     actor: User | None,
@@ -121,44 +121,34 @@ def prepare(
     started = time.monotonic()
     if not path.is_file():
         raise NotFound("That backup file does not exist.")
-    verified, db_key = read_and_verify(
+    restored = workdir / DATABASE_FILE
+    decrypted = read_backup(
         path,
         identities,
-        workdir,
+        restored,
         database_key=database_key,
-        keep_snapshot=True,
+        hash_file=False,  # only a Verify records the file's checksum
+        durable=True,  # flushed to the disk while the checks run
         cancel=cancel,
         progress=progress,
     )
-    manifest = verified.manifest
     try:
-        vault = VaultFile.from_json(manifest.vault)
-    except VaultTooNew:
-        raise BackupTooNew from None
-    except (ValueError, KeyError, TypeError):
-        raise BackupDamaged from None
-    if vault.workstation_binding and not keyring.is_usable():
-        raise KeyringUnavailable
-    assert verified.snapshot is not None
-    restored = workdir / DATABASE_FILE
+        manifest, db_key = decrypted.manifest, decrypted.key
+        try:
+            vault = VaultFile.from_json(manifest.vault)
+        except VaultTooNew:
+            raise BackupTooNew from None
+        except (ValueError, KeyError, TypeError):
+            raise BackupDamaged from None
+        if vault.workstation_binding and not keyring.is_usable():
+            raise KeyringUnavailable
+        # Every check runs on the file that will be put in place.
+        name, events = check_database(restored, manifest, db_key, cancel=cancel, progress=progress)
+    finally:
+        decrypted.settle()  # after the checks' connections have closed: see `Decrypted`
+    cancel.raise_if_cancelled()
+    db = Database.open(restored, db_key)
     try:
-        copy_rekeyed(
-            verified.snapshot,
-            manifest.snapshot_key,
-            restored,
-            db_key,
-            cancel=cancel,
-            progress=progress,
-        )
-    except VaultDamaged:  # the snapshot does not open as SQLCipher
-        raise BackupDamaged from None
-    verified.snapshot.unlink(missing_ok=True)
-    # Every check runs on the copy that will be put in place (see read_and_verify).
-    db, name, events = open_checked(
-        restored, db_key, manifest, db_key, cancel=cancel, progress=progress
-    )
-    try:
-        cancel.raise_if_cancelled()
         stored = SettingsRepository(db.conn).get("workstation_secret")
         with db.transaction() as conn:
             vault.audit_anchor = AuditLog(conn, audit_key(db_key)).append(
@@ -169,10 +159,13 @@ def prepare(
                 object_id=path.name,
                 reason=reason,
             )
-        db.checkpoint()
+        db.checkpoint()  # and fsyncs the file: it is whole on the disk before it moves
     finally:
         db.close()
-    verified = dataclasses.replace(verified, practice_name=name, audit_events=events)
+    opened = decrypted.opened
+    verified = VerifiedBackup(
+        manifest, name, events, restored, opened.file_sha256, opened.file_size
+    )
     secret = bytes.fromhex(stored) if isinstance(stored, str) else None
     if vault.workstation_binding and secret is None:
         raise BackupDamaged
@@ -201,8 +194,8 @@ class Restorer:
         self._keyring = keyring
         self._clock = clock
 
-    def _database_key(self, secret: bytes) -> Callable[[Manifest], bytes]:
-        def unseal(manifest: Manifest) -> bytes:
+    def _database_key(self, secret: bytes) -> Callable[[ManifestHead], bytes]:
+        def unseal(manifest: ManifestHead) -> bytes:
             """The database key from the backup's own recovery slot: proves the backup
             was made by this practice, not merely encrypted to its public key."""
             try:
@@ -254,7 +247,7 @@ class Restorer:
                     [derive_backup_identity(secret)],
                     workdir,
                     database_key=self._database_key(secret),
-                    keep_snapshot=False,
+                    keep=False,
                     cancel=cancel or CancelToken(),
                     progress=progress,
                 )

@@ -358,7 +358,9 @@ class Vaults:
         stamp = self.clock.now().strftime("%Y%m%dT%H%M%SZ")
         target = self.store.data_dir / "safety-copies" / f"before-schema-{old_version}-{stamp}"
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(self.store.database_path, target / self.store.database_path.name)
+        # Through the connection's own descriptor: copying the open file by name would
+        # drop this connection's locks on it (see Database.copy_file).
+        db.copy_file(target / self.store.database_path.name)
         shutil.copy2(self.store.vault_path, target / self.store.vault_path.name)
 
     def practice_name(self, db: Database) -> str:

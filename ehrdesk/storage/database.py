@@ -4,7 +4,9 @@ Invariants: `PRAGMA key` with the raw 256-bit key is the first statement on ever
 connection (SQLCipher's own passphrase derivation is skipped: ours is Argon2id); a
 SQLCipher that is not 4.x is refused; WAL, `synchronous=FULL`, `temp_store=MEMORY` and
 `cipher_memory_security=ON` hold on every connection to a practice's records; a
-connection never crosses threads (sqlcipher3's own check enforces it).
+connection never crosses threads (sqlcipher3's own check enforces it); a descriptor
+ehrdesk opens on a database file itself is closed only once this process has no
+connection to that file left (`read_descriptor`).
 
 Memory security is process-wide in SQLCipher and, once on, stays on. It costs an
 mlock and munlock on every allocation SQLite's lookaside cannot serve, which makes
@@ -26,6 +28,7 @@ from typing import Any
 import sqlcipher3
 
 from ehrdesk.core.errors import VaultDamaged
+from ehrdesk.storage.atomic import create_temp_file, fsync_dir, fsync_file
 
 Connection = Any  # sqlcipher3.Connection has no type information
 REQUIRED_MAJOR = "4."
@@ -35,6 +38,8 @@ REQUIRED_MAJOR = "4."
 #: the 95th percentile and the whole-practice week view from 130 to ~40 ms
 #: (bench/front_desk.py). One connection per session, so 64 MiB at most.
 CACHE_KIB = 64 * 1024
+#: The piece `copy_file` reads and writes at a time.
+_COPY_CHUNK = 8 * 1024 * 1024
 
 
 class SQLCipherTooOld(VaultDamaged):
@@ -48,13 +53,62 @@ def _key_pragma(key: bytes) -> str:
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
+class _Descriptors:
+    """Descriptors of database files that ehrdesk reads itself (a backup streams the
+    encrypted bytes), one per file, kept until this process has no connection to it.
+
+    POSIX drops every lock a process holds on a file when it closes any descriptor of
+    that file, SQLite's locks included (SQLite defers its own closes for this reason).
+    Were a lock SQLite holds on the database dropped, another process could take the
+    database for its own alone (and, say, delete the WAL on closing). So connections
+    are counted per file (device and inode, as POSIX locks are), and a reading
+    descriptor is closed only when the count reaches zero. Process-wide, as the locks
+    are."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: dict[tuple[int, int], int] = {}
+        self._readers: dict[tuple[int, int], int] = {}
+
+    def opened(self, file: tuple[int, int]) -> None:
+        with self._lock:
+            self._connections[file] = self._connections.get(file, 0) + 1
+
+    def closed(self, file: tuple[int, int]) -> None:
+        with self._lock:
+            left = self._connections.pop(file) - 1
+            if left:
+                self._connections[file] = left
+            elif file in self._readers:
+                os.close(self._readers.pop(file))
+
+    def reader(self, file: tuple[int, int], path: Path) -> int:
+        with self._lock:
+            if not self._connections.get(file):
+                raise RuntimeError("a database file is read only while it is open")
+            fd = self._readers.get(file)
+            if fd is None:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                stat = os.fstat(fd)
+                if (stat.st_dev, stat.st_ino) != file:  # replaced meanwhile: not ours
+                    os.close(fd)
+                    raise VaultDamaged
+                self._readers[file] = fd
+            return fd
+
+
+_DESCRIPTORS = _Descriptors()
+
+
 class Database:
     """One open connection to `practice.ehrdb` (or a backup snapshot)."""
 
-    def __init__(self, conn: Connection, path: Path) -> None:
+    def __init__(self, conn: Connection, path: Path, file: tuple[int, int]) -> None:
         self._conn = conn
         self.path = path
         self._write_lock = threading.RLock()
+        self._file = file
+        _DESCRIPTORS.opened(file)
 
     @classmethod
     def open(
@@ -83,13 +137,14 @@ class Database:
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        except sqlcipher3.DatabaseError:
+            stat = os.stat(path)
+        except (sqlcipher3.DatabaseError, OSError):
             conn.close()
             raise VaultDamaged from None
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path)
+        return cls(conn, path, (stat.st_dev, stat.st_ino))
 
     @property
     def conn(self) -> Connection:
@@ -131,8 +186,54 @@ class Database:
     def checkpoint(self) -> None:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def read_descriptor(self) -> int:
+        """A read-only descriptor of this database's file, for reading its (encrypted)
+        bytes directly. Never close it: it stays open while any connection of this
+        process to the file does (see `_Descriptors`)."""
+        if self._conn is None:
+            raise RuntimeError("the database is closed")
+        return _DESCRIPTORS.reader(self._file, self.path)
+
+    def copy_file(self, target: Path) -> None:
+        """Copy this database's file, encrypted as it is on disk, to `target`, whole or not
+        at all (owner-only temporary name, fsync, rename, fsync the folder).
+
+        It is read through `read_descriptor`: copying the file by its name would open and
+        close another descriptor of it, and that close drops every lock SQLite holds on
+        the file in this process. The caller first makes the file the whole database (a
+        checkpoint) and lets nobody write until this returns."""
+        # Without pread (Windows), closing a handle drops no other handle's locks.
+        source = self.read_descriptor() if hasattr(os, "pread") else None
+        fd, temp = create_temp_file(target.parent, target.name)
+        try:
+            try:
+                if source is None:
+                    with self.path.open("rb") as stream:
+                        while chunk := stream.read(_COPY_CHUNK):
+                            _write_all(fd, chunk)
+                else:
+                    offset = 0
+                    while chunk := os.pread(source, _COPY_CHUNK, offset):
+                        _write_all(fd, chunk)
+                        offset += len(chunk)
+                fsync_file(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        fsync_dir(target.parent)
+
     def close(self) -> None:
         with self._write_lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+                _DESCRIPTORS.closed(self._file)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -26,6 +26,8 @@ from tests.security.test_no_plaintext import (
 )
 from tests.services.backup_support import CLIENT_MARKER, NOTE_MARKER, add_clinical_tables
 
+pytestmark = pytest.mark.usefixtures("no_threads_left")
+
 # The marked practice of the vault's own marker test, shared.
 marked = plain.marked
 owner_only_umask = plain.owner_only_umask

@@ -33,13 +33,18 @@ from ehrdesk.core.errors import (
 )
 from ehrdesk.core.models import Role
 from ehrdesk.security import recovery, totp
+from ehrdesk.security.subkeys import audit_key
 from ehrdesk.security.workstation import MemoryKeyring, keyring_username
 from ehrdesk.services.registry import Services
 from ehrdesk.services.session import SessionState
 from ehrdesk.storage import backup_file
+from ehrdesk.storage.audit import AuditLog
+from ehrdesk.storage.database import Database
 from ehrdesk.storage.vault_file import VaultFile
 from tests.conftest import OWNER_PASSWORD, Practice
 from tests.services.backup_support import add_clinical_tables, database_key, dump, schema
+
+pytestmark = pytest.mark.usefixtures("no_threads_left")
 
 CLINICIAN_PASSWORD = "meadow copper violin 2024 rain"
 
@@ -275,7 +280,7 @@ def test_a_backup_from_a_newer_ehrdesk_is_refused_as_such(
 ) -> None:
     practice.sign_in("owner")
     with monkeypatch.context() as newer:
-        newer.setattr(backup_file, "FORMAT_VERSION", 2)
+        newer.setattr(backup_file, "FORMAT_VERSION", backup_file.FORMAT_VERSION + 1)
         result = practice.services.backups.backup_job(drive).run()
     practice.services.session.sign_out()
     machine = new_machine(tmp_path, practice.clock)
@@ -393,3 +398,39 @@ def _no_leftovers(made: Made) -> Iterator[None]:
     yield
     shutil.rmtree(made.scratch, ignore_errors=True)
     made.scratch.mkdir(exist_ok=True)
+
+
+# Backups written before container version 2 --------------------------------------------
+
+FORMAT_1 = Path(__file__).parent / "fixtures" / "backup-format-1"
+
+
+def test_a_backup_of_container_version_1_still_verifies_and_restores(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Made by ehrdesk before format 2 (its snapshot under a fresh key of its own,
+    which restore re-keys): a practice's older backups stay restorable."""
+    info = json.loads((FORMAT_1 / "info.json").read_text())
+    path = FORMAT_1 / info["file"]
+    machine = new_machine(tmp_path, clock)
+
+    verified = machine.restorer.verify(path, info["recovery_key"])
+    assert verified.manifest.format == 1 and verified.manifest.snapshot_key is not None
+    assert verified.manifest.row_counts == info["row_counts"]
+    assert verified.practice_name == "Riverside Counselling"
+
+    restored = machine.restorer.restore(path, info["recovery_key"])
+    assert restored.vault_id == info["vault_id"]
+    key = database_key(machine, info["recovery_key"])
+    after = dump(machine.vaults.store.database_path, key)
+    counts = {table: len(rows) for table, rows in after.items()}
+    assert counts == {**info["row_counts"], "audit_event": info["row_counts"]["audit_event"] + 1}
+    assert after["audit_event"][-1][5] == "restored"
+    db = Database.open(machine.vaults.store.database_path, key)
+    try:
+        assert db.integrity_problems() == []
+        assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        report = AuditLog(db.conn, audit_key(key)).verify(machine.vaults.load().audit_anchor)
+        assert report.ok and report.events_checked == len(after["audit_event"])
+    finally:
+        db.close()

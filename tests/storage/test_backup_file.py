@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 import re
+import struct
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,7 +29,13 @@ from ehrdesk.core.errors import (
 )
 from ehrdesk.core.progress import CancelToken, no_progress
 from ehrdesk.storage import backup_file, backup_folder
-from ehrdesk.storage.backup_file import Manifest, NoMatchingIdentity, open_backup, write_backup
+from ehrdesk.storage.backup_file import (
+    Manifest,
+    ManifestHead,
+    NoMatchingIdentity,
+    open_backup,
+    write_backup,
+)
 from ehrdesk.storage.backup_folder import (
     backup_name,
     backups_in,
@@ -38,6 +46,8 @@ from ehrdesk.storage.backup_folder import (
 )
 from ehrdesk.storage.vault_file import AuditAnchor
 
+pytestmark = pytest.mark.usefixtures("no_threads_left")
+
 VAULT_ID = "1a0a986bf2d344f4970b102857a4de75"
 OTHER_VAULT_ID = "99990000f2d344f4970b102857a4de75"
 AT = datetime(2026, 3, 2, 14, 0, 5, tzinfo=UTC)
@@ -47,21 +57,28 @@ RECIPIENTS = [IDENTITY.to_public()] * 2
 FAT_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
-def manifest_for(snapshot: bytes, **changes: Any) -> Manifest:
+COUNTS = {"audit_event": 2, "user": 1}
+
+
+def head_for(snapshot: bytes, **changes: Any) -> ManifestHead:
     values: dict[str, Any] = {
         "app_version": "0.1.0",
         "schema_version": 2,
         "vault_id": VAULT_ID,
         "created_at": AT,
-        "row_counts": {"audit_event": 2, "user": 1},
         "snapshot_bytes": len(snapshot),
-        "snapshot_sha256": hashlib.sha256(snapshot).hexdigest(),
-        "snapshot_key": os.urandom(32),
         "audit_anchor": AuditAnchor(2, os.urandom(32)),
         "vault": {"vault_id": VAULT_ID},
     }
     values.update(changes)
-    return Manifest(**values)
+    return ManifestHead(**values)
+
+
+def manifest_for(snapshot: bytes, **changes: Any) -> Manifest:
+    """The whole description a backup of `snapshot` ends up with."""
+    return Manifest.completed(
+        head_for(snapshot, **changes), COUNTS, hashlib.sha256(snapshot).hexdigest()
+    )
 
 
 @pytest.fixture
@@ -75,16 +92,32 @@ def snapshot(tmp_path: Path) -> tuple[Path, bytes]:
 def write(folder: Path, snapshot: tuple[Path, bytes], **kwargs: Any) -> backup_file.WrittenBackup:
     path, data = snapshot
     name = kwargs.pop("name", None) or free_name(folder, VAULT_ID, AT)
-    return write_backup(
-        folder,
-        name,
-        kwargs.pop("manifest", None) or manifest_for(data),
-        path,
-        kwargs.pop("recipients", RECIPIENTS),
-        verify=kwargs.pop("verify", lambda temp: None),
-        cancel=kwargs.pop("cancel", CancelToken()),
-        progress=kwargs.pop("progress", no_progress),
+    with path.open("rb") as source:
+        return write_backup(
+            folder,
+            name,
+            kwargs.pop("head", None) or head_for(data),
+            source,
+            kwargs.pop("recipients", RECIPIENTS),
+            row_counts=kwargs.pop("row_counts", lambda: COUNTS),
+            verify=kwargs.pop("verify", file_sha256),
+            cancel=kwargs.pop("cancel", CancelToken()),
+            progress=kwargs.pop("progress", no_progress),
+        )
+
+
+def file_sha256(path: Path, manifest: Manifest) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read(
+    path: Path, identities: list[pyrage.x25519.Identity] | None = None
+) -> tuple[Manifest, bytes]:
+    sink = io.BytesIO()
+    opened = open_backup(
+        path, identities or [IDENTITY], sink, cancel=CancelToken(), progress=no_progress
     )
+    return opened.manifest, sink.getvalue()
 
 
 def listing(folder: Path) -> dict[str, bytes]:
@@ -99,21 +132,124 @@ def test_a_written_backup_opens_to_the_same_manifest_and_snapshot(
 ) -> None:
     drive = tmp_path / "drive"
     drive.mkdir()
-    manifest = manifest_for(snapshot[1])
-    written = write(drive, snapshot, manifest=manifest)
+    head = head_for(snapshot[1])
+    written = write(drive, snapshot, head=head)
 
     assert written.path == drive / "ehrdesk-1a0a986b-20260302T140005Z.ehrbackup"
     raw = written.path.read_bytes()
     assert raw.startswith(b"age-encryption.org/v1\n")
     assert written.size == len(raw) and written.sha256 == hashlib.sha256(raw).hexdigest()
     assert raw.count(b"\n-> X25519 ") == 2
-    opened = open_backup(
-        written.path, [IDENTITY], tmp_path / "out.ehrdb", cancel=CancelToken(), progress=no_progress
-    )
-    assert opened.manifest == manifest
-    assert opened.snapshot.read_bytes() == snapshot[1]
-    assert opened.file_sha256 == written.sha256
+    assert written.manifest == manifest_for(snapshot[1], audit_anchor=head.audit_anchor)
+    assert written.manifest.snapshot_key is None  # under the database's own key
+    sink = io.BytesIO()
+    opened = open_backup(written.path, [IDENTITY], sink, cancel=CancelToken(), progress=no_progress)
+    assert opened.manifest == written.manifest
+    assert sink.getvalue() == snapshot[1]
+    assert opened.file_sha256 == written.sha256 and opened.file_size == written.size
     assert listing(drive).keys() == {written.path.name}  # no temporary file left
+
+
+def test_the_container_is_manifest_snapshot_trailer(
+    tmp_path: Path, snapshot: tuple[Path, bytes]
+) -> None:
+    """Version 2: what is known before the copy in front, the counts and the checksum
+    (learnt while copying) behind the snapshot, which is the database's bytes as they
+    are."""
+    written = write(tmp_path, snapshot)
+    plain = pyrage.decrypt(written.path.read_bytes(), [IDENTITY])
+    assert plain.startswith(backup_file.MAGIC)
+    version, length = struct.unpack_from(">HI", plain, len(backup_file.MAGIC))
+    assert version == backup_file.FORMAT_VERSION == 2
+    start = len(backup_file.MAGIC) + 6
+    manifest = json.loads(plain[start : start + length])
+    assert {"row_counts", "snapshot_sha256", "snapshot_key"}.isdisjoint(manifest)
+    assert manifest["snapshot_bytes"] == len(snapshot[1])
+    start += length
+    assert plain[start : start + len(snapshot[1])] == snapshot[1]
+    start += len(snapshot[1])
+    (trailer_length,) = struct.unpack_from(">I", plain, start)
+    trailer = json.loads(plain[start + 4 :])
+    assert len(plain) == start + 4 + trailer_length  # nothing after it
+    assert trailer == {
+        "row_counts": COUNTS,
+        "snapshot_sha256": hashlib.sha256(snapshot[1]).hexdigest(),
+    }
+
+
+def test_the_row_counts_are_asked_for_once_the_snapshot_has_been_read(
+    tmp_path: Path, snapshot: tuple[Path, bytes]
+) -> None:
+    path, data = snapshot
+    asked: list[int] = []
+
+    class Source(io.BufferedReader):
+        consumed = 0
+
+        def readinto(self, buffer: Any) -> int:
+            count = super().readinto(buffer)
+            Source.consumed += count
+            return count
+
+    def row_counts() -> dict[str, int]:
+        asked.append(Source.consumed)
+        return COUNTS
+
+    with Source(io.FileIO(path)) as source:
+        write_backup(
+            tmp_path,
+            free_name(tmp_path, VAULT_ID, AT),
+            head_for(data),
+            source,
+            RECIPIENTS,
+            row_counts=row_counts,
+            verify=file_sha256,
+            cancel=CancelToken(),
+            progress=no_progress,
+        )
+    assert asked == [len(data)]
+
+
+def test_a_snapshot_shorter_than_announced_leaves_nothing(
+    tmp_path: Path, snapshot: tuple[Path, bytes]
+) -> None:
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    with pytest.raises(BackupTargetUnavailable):
+        write(drive, snapshot, head=head_for(snapshot[1] + b"more"))
+    assert listing(drive) == {}
+
+
+def fresh_key_backup(path: Path, snapshot: bytes, **changes: Any) -> Manifest:
+    """A backup as container version 1 wrote it (ehrdesk before format 2)."""
+    key = os.urandom(32)
+    manifest = Manifest(
+        **{
+            **vars(head_for(snapshot)),
+            "format": 1,
+            "row_counts": COUNTS,
+            "snapshot_sha256": hashlib.sha256(snapshot).hexdigest(),
+            "snapshot_key": key,
+            **changes,
+        }
+    )
+    data = {
+        **json.loads(manifest.head_json()),
+        **json.loads(manifest.trailer_json()),
+        "snapshot_key": key.hex(),
+    }
+    raw = json.dumps(data).encode()
+    plain = backup_file.MAGIC + struct.pack(">HI", 1, len(raw)) + raw + snapshot
+    path.write_bytes(pyrage.encrypt(plain, RECIPIENTS))
+    return manifest
+
+
+def test_a_container_of_version_1_is_read(tmp_path: Path, snapshot: tuple[Path, bytes]) -> None:
+    expected = fresh_key_backup(tmp_path / "old.ehrbackup", snapshot[1])
+    manifest, data = read(tmp_path / "old.ehrbackup")
+    assert manifest == expected and manifest.format == 1
+    assert manifest.snapshot_key is not None and len(manifest.snapshot_key) == 32
+    assert data == snapshot[1]
 
 
 def test_another_identity_is_told_apart_from_damage(
@@ -121,44 +257,65 @@ def test_another_identity_is_told_apart_from_damage(
 ) -> None:
     written = write(tmp_path, snapshot)
     with pytest.raises(NoMatchingIdentity):
-        open_backup(
-            written.path,
-            [pyrage.x25519.Identity.generate()],
-            tmp_path / "out.ehrdb",
-            cancel=CancelToken(),
-            progress=no_progress,
-        )
-    assert not (tmp_path / "out.ehrdb").exists()
+        read(written.path, [pyrage.x25519.Identity.generate()])
 
 
 def test_the_manifest_refuses_what_it_cannot_trust() -> None:
     good = manifest_for(b"x")
-    assert Manifest.from_json(good.to_json()) == good
-    data = json.loads(good.to_json())
+    assert (
+        Manifest.from_trailer_json(
+            ManifestHead.from_head_json(good.head_json()), good.trailer_json()
+        )
+        == good
+    )
+    head = json.loads(good.head_json())
+    trailer = json.loads(good.trailer_json())
     with pytest.raises(BackupTooNew):
-        Manifest.from_json(json.dumps({**data, "format": 2}).encode())
+        ManifestHead.from_head_json(json.dumps({**head, "format": 3}).encode())
     for broken in (
         b"not json",
         b"[]",
-        json.dumps({**data, "snapshot_key": "00"}).encode(),
-        json.dumps({**data, "row_counts": {"user": -1}}).encode(),
-        json.dumps({**data, "created_at": "2026-03-02T14:00:00"}).encode(),  # no zone
-        json.dumps({k: v for k, v in data.items() if k != "audit_anchor"}).encode(),
+        json.dumps({**head, "created_at": "2026-03-02T14:00:00"}).encode(),  # no zone
+        json.dumps({k: v for k, v in head.items() if k != "audit_anchor"}).encode(),
+        json.dumps({**head, "snapshot_bytes": -1}).encode(),
     ):
         with pytest.raises(BackupDamaged):
-            Manifest.from_json(broken)
+            ManifestHead.from_head_json(broken)
+    for broken in (
+        b"[]",
+        json.dumps({**trailer, "row_counts": {"user": -1}}).encode(),
+        json.dumps({**trailer, "snapshot_sha256": "00"}).encode(),
+        json.dumps({"row_counts": {}}).encode(),
+    ):
+        with pytest.raises(BackupDamaged):
+            Manifest.from_trailer_json(good, broken)
+    one = {**head, **trailer, "format": 1, "snapshot_key": os.urandom(32).hex()}
+    assert Manifest.from_fresh_key_json(json.dumps(one).encode()).format == 1
+    for broken in (
+        json.dumps({**one, "snapshot_key": "00"}).encode(),
+        json.dumps({k: v for k, v in one.items() if k != "snapshot_key"}).encode(),
+        json.dumps({k: v for k, v in one.items() if k != "row_counts"}).encode(),
+    ):
+        with pytest.raises(BackupDamaged):
+            Manifest.from_fresh_key_json(broken)
+
+
+def test_a_manifest_that_contradicts_its_container_is_damage(
+    tmp_path: Path, snapshot: tuple[Path, bytes]
+) -> None:
+    fresh_key_backup(tmp_path / "old.ehrbackup", snapshot[1], format=2)
+    with pytest.raises(BackupDamaged):
+        read(tmp_path / "old.ehrbackup")
 
 
 def test_a_container_from_a_newer_version_is_refused_as_such(
     tmp_path: Path, snapshot: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backup_file, "FORMAT_VERSION", 2)
+    monkeypatch.setattr(backup_file, "FORMAT_VERSION", backup_file.FORMAT_VERSION + 1)
     written = write(tmp_path, snapshot)
     monkeypatch.undo()
     with pytest.raises(BackupTooNew):
-        open_backup(
-            written.path, [IDENTITY], tmp_path / "o", cancel=CancelToken(), progress=no_progress
-        )
+        read(written.path)
 
 
 # Names and retention --------------------------------------------------------------------
@@ -287,7 +444,7 @@ def test_a_failed_read_back_leaves_only_the_earlier_backups(
     drive, before = drive_with_a_backup
     seen = []
 
-    def verify(temp: Path) -> None:
+    def verify(temp: Path, manifest: Manifest) -> None:
         seen.append(temp.name)
         assert temp.read_bytes().startswith(b"age-encryption.org/v1")
         raise BackupDamaged

@@ -147,14 +147,14 @@ def test_cancel_leaves_nothing_on_the_drive(
     view: BackupsView, qtbot: QtBot, drive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started, go_on = threading.Event(), threading.Event()
-    real = backup_jobs.take_snapshot
+    real = backup_jobs.frozen_snapshot
 
     def slow_snapshot(*args: Any, **kwargs: Any) -> Any:
         started.set()
         go_on.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(backup_jobs, "take_snapshot", slow_snapshot)
+    monkeypatch.setattr(backup_jobs, "frozen_snapshot", slow_snapshot)
     task = view.back_up_now()
     assert task is not None
     assert started.wait(10)
