@@ -1,8 +1,7 @@
-"""Clients and appointments for the chart's tests, written with plain SQL.
-
-A stand-in until the front-desk services (services/clients.py, services/scheduling.py)
-land: the lead swaps these helpers for those services at merge. Everything else in the
-chart's tests goes through the real services over a real SQLCipher file.
+"""Clients and appointments for the chart's tests, written through the front desk's
+repositories (no service, so no role or audit event gets in the way of a fixture).
+Everything else in the chart's tests goes through the real services over a real
+SQLCipher file.
 """
 
 from __future__ import annotations
@@ -14,9 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ehrdesk.core.chart import NoteStart
+from ehrdesk.core.front_desk import AppointmentStatus, ClientDraft
 from ehrdesk.core.models import Role
 from ehrdesk.services.registry import Services
-from ehrdesk.storage.chart import utc_text
+from ehrdesk.storage.appointments import AppointmentRepository, NewAppointment
+from ehrdesk.storage.clients import ClientRepository
 from ehrdesk.storage.users import UserRepository
 from tests.conftest import Practice
 
@@ -40,25 +41,16 @@ def add_client(
     preferred: str = "",
     clinician_id: int | None = None,
 ) -> int:
-    now = utc_text(services.clock.now())
+    draft = ClientDraft(
+        legal_first_name=first,
+        legal_last_name=last,
+        date_of_birth=born,
+        preferred_name=preferred,
+        pronouns=pronouns,
+        assigned_clinician_id=clinician_id,
+    )
     with services.session.database.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO client (legal_first_name, legal_last_name, preferred_name, "
-            "date_of_birth, pronouns, assigned_clinician_id, sort_key, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                first,
-                last,
-                preferred,
-                born.isoformat(),
-                pronouns,
-                clinician_id,
-                f"{last} {first} {now} {id(object())}".casefold(),
-                now,
-                now,
-            ),
-        )
-        return int(cur.lastrowid)
+        return ClientRepository(conn).add(draft, services.clock.now()).id
 
 
 def add_appointment(
@@ -71,24 +63,24 @@ def add_appointment(
     type_code: str = "individual",
     location: str = "Room 2",
 ) -> int:
-    now = utc_text(services.clock.now())
+    """A completed appointment (in the past, so booked without the schedule's rules)."""
+    new = NewAppointment(
+        clinician_id=clinician_id,
+        client_id=client_id,
+        type_code=type_code,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        room_id=None,
+        location=location,
+        telehealth_link="",
+        series_id=None,
+        override_reason=None,
+        created_at=services.clock.now(),
+        created_by=None,
+        status=AppointmentStatus.COMPLETED,
+    )
     with services.session.database.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO appointment (clinician_id, client_id, type_code, starts_at, ends_at, "
-            "location, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                clinician_id,
-                client_id,
-                type_code,
-                utc_text(starts_at),
-                utc_text(starts_at + timedelta(minutes=minutes)),
-                location,
-                "completed",
-                now,
-                now,
-            ),
-        )
-        return int(cur.lastrowid)
+        return AppointmentRepository(conn).add(new)
 
 
 def start_at(services: Services, hours_ago: float = 2) -> NoteStart:

@@ -1,19 +1,20 @@
-"""Helpers for the audit-review and compliance tests: clients without the front desk's
-service (a narrow insert into migration 0003's table), events as a given user at a
-given time, and reading a PDF's words and first page."""
+"""Helpers for the audit-review and compliance tests: clients through the front desk's
+repository (no service: no role or audit event in the way), events as a given user at
+a given time, and reading a PDF's words and first page."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from ehrdesk.core.front_desk import ClientDraft
 from ehrdesk.core.models import User
 from ehrdesk.services.registry import Services
-from ehrdesk.storage.audit import format_time
+from ehrdesk.storage.clients import ClientRepository
 from ehrdesk.storage.users import UserRepository
 
 SHOTS = Path("/tmp/compliance-shots")
@@ -29,15 +30,17 @@ def add_client(
     region: str = "IL",
     postal: str = "62701",
 ) -> int:
-    now = format_time(services.clock.now())
+    draft = ClientDraft(
+        legal_first_name=first,
+        legal_last_name=last,
+        date_of_birth=date(1980, 1, 1),
+        address_line1=line1,
+        city=city,
+        region=region,
+        postal_code=postal,
+    )
     with services.session.database.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO client (legal_first_name, legal_last_name, date_of_birth, "
-            "address_line1, city, region, postal_code, sort_key, created_at, updated_at) "
-            "VALUES (?, ?, '1980-01-01', ?, ?, ?, ?, ?, ?, ?)",
-            (first, last, line1, city, region, postal, f"{last} {first}".lower(), now, now),
-        )
-    return int(cur.lastrowid)
+        return ClientRepository(conn).add(draft, services.clock.now()).id
 
 
 def user(services: Services, username: str) -> User:

@@ -26,8 +26,8 @@ from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
 from ehrdesk.services.vault import CreatedVault
 
-#: The chart's fixtures (clients and appointments by SQL until the front desk's land).
-pytest_plugins = ["tests.chart_support"]
+#: The chart's fixtures, and a chart full enough to hand out (tests/records_support.py).
+pytest_plugins = ["tests.chart_support", "tests.records_support"]
 
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 PRACTICE = "Riverside Counselling"

@@ -24,7 +24,10 @@ NOTE_VIEWED: Final = "note_viewed"
 CLIENT_RECORD_VIEWS: Final = frozenset({CLIENT_VIEWED, CHART_OPENED, NOTE_VIEWED})
 
 # Emergency ("break the glass") access ----------------------------------------------------
-EMERGENCY_ACCESS_GRANTED: Final = "emergency_access_granted"
+#: Written by services/emergency.py when a grant starts (the flag and the review read it).
+EMERGENCY_ACCESS_GRANTED: Final = "emergency_access_started"
+EMERGENCY_ACCESS_ENDED: Final = "emergency_access_ended"
+EMERGENCY_ACCESS_ACKNOWLEDGED: Final = "emergency_access_acknowledged"
 
 # Records leaving the app -------------------------------------------------------------------
 RECORD_PRINTED: Final = "record_printed"
@@ -75,6 +78,13 @@ KNOWN_ACTIONS: Final = tuple(
             "vault_created",
             "incident_recorded",
             "incident_updated",
+            "release_recorded",
+            "release_revoked",
+            "release_form_attached",
+            "release_signed_on_screen",
+            "release_form_viewed",
+            EMERGENCY_ACCESS_ENDED,
+            EMERGENCY_ACCESS_ACKNOWLEDGED,
             *ACCESS,
             *EXPORTS_AND_PRINTS,
             SIGN_IN_FAILED,

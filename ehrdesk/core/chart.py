@@ -353,6 +353,32 @@ class EmergencyNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class EmergencyUse:
+    """One use of emergency access, as the owner's review lists it."""
+
+    grant_id: int
+    user_name: str
+    client_id: int
+    client_name: str
+    reason_category: ReasonCategory
+    started_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by_name: str | None
+
+    def minutes(self, now: datetime) -> int:
+        """How long the chart was open to them: to the end, the expiry, or now."""
+        end = self.ended_at or min(self.expires_at, now)
+        return max(0, round((end - self.started_at).total_seconds() / 60))
+
+    def state(self, now: datetime) -> str:
+        if self.ended_at is None and self.started_at <= now < self.expires_at:
+            return "open now"
+        return "ended early" if self.ended_at is not None else "expired"
+
+
+@dataclass(frozen=True, slots=True)
 class ChartHeader:
     client_id: int
     display_name: str

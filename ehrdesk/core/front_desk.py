@@ -113,6 +113,23 @@ class Client:
         return f"{self.legal_last_name}, {first}"
 
 
+def postal_lines(client: Client) -> tuple[str, ...]:
+    """The client's postal address as printed on a letter or a superbill: the street
+    lines, then "City, Region Postcode"; empty parts left out."""
+    town = " ".join(
+        p
+        for p in (
+            client.city + ("," if client.city and client.region else ""),
+            client.region,
+            client.postal_code,
+        )
+        if p
+    )
+    return tuple(
+        line for line in (client.address_line1, client.address_line2, town) if line.strip()
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ClientSummary:
     """One row of the client list: enough to pick the right person, no more."""

@@ -47,6 +47,15 @@ class Action(StrEnum):
     MANAGE_TREATMENT_PLANS = "manage_treatment_plans"
     RECORD_MEASURES = "record_measures"
     EMERGENCY_ACCESS = "emergency_access"
+    # Handing a client's record out (issue 7): to the client, or disclosed under a
+    # release or a legal basis; releases of information; the accounting of disclosures.
+    RELEASE_RECORDS = "release_records"
+    MANAGE_RELEASES = "manage_releases"
+    VIEW_DISCLOSURES = "view_disclosures"
+    #: A superbill: diagnosis and service codes (ICD-10-CM, CPT), dates and fees, never a
+    #: note's words. The front desk's billing work (DESIGN §1), and a clinician's for
+    #: their own clients.
+    PRINT_SUPERBILLS = "print_superbills"
     # The front desk: clients' demographics and the schedule (never clinical content).
     VIEW_CLIENTS = "view_clients"
     EDIT_CLIENTS = "edit_clients"
@@ -55,8 +64,8 @@ class Action(StrEnum):
     EXPORT_SCHEDULE = "export_schedule"
     MANAGE_WAITLIST = "manage_waitlist"
     MANAGE_ROOMS = "manage_rooms"
-    #: Act for every clinician. Without it, VIEW_CLIENTS, VIEW_SCHEDULE, EDIT_SCHEDULE
-    #: and EXPORT_SCHEDULE reach only the signed-in clinician's own clients and
+    #: Act for every clinician. Without it, VIEW_CLIENTS, VIEW_SCHEDULE, EDIT_SCHEDULE,
+    #: EXPORT_SCHEDULE and PRINT_SUPERBILLS reach only the signed-in clinician's own clients and
     #: appointments; the services enforce that per record, not just per method.
     ALL_CLINICIANS = "all_clinicians"
 
@@ -76,6 +85,9 @@ CLINICAL = frozenset(
         Action.MANAGE_TREATMENT_PLANS,
         Action.RECORD_MEASURES,
         Action.EMERGENCY_ACCESS,
+        Action.RELEASE_RECORDS,
+        Action.MANAGE_RELEASES,
+        Action.VIEW_DISCLOSURES,
     }
 )
 _FRONT_DESK = frozenset(
@@ -88,12 +100,19 @@ _FRONT_DESK = frozenset(
         Action.MANAGE_WAITLIST,
         Action.MANAGE_ROOMS,
         Action.ALL_CLINICIANS,
+        Action.PRINT_SUPERBILLS,
     }
 )
 #: A clinician reads their own clients' records and keeps their own schedule (books,
 #: moves, checks in, cancels their own appointments); the front desk keeps everyone's.
 _OWN_CLINICAL_DAY = frozenset(
-    {Action.VIEW_CLIENTS, Action.VIEW_SCHEDULE, Action.EDIT_SCHEDULE, Action.EXPORT_SCHEDULE}
+    {
+        Action.VIEW_CLIENTS,
+        Action.VIEW_SCHEDULE,
+        Action.EDIT_SCHEDULE,
+        Action.EXPORT_SCHEDULE,
+        Action.PRINT_SUPERBILLS,
+    }
 )
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
+from ehrdesk.core.chart import EmergencyUse
 from ehrdesk.core.models import AuditEvent
 from ehrdesk.reports.layout import PageDecoration, markup, paragraph_styles, render_document
 from ehrdesk.reports.tables import data_table, fields, local_time, title_block
@@ -34,6 +35,8 @@ class AuditReport:
     time_zone: str
     generated_at: datetime
     app_version: str
+    #: Uses of emergency access that started in the report's period (any filter).
+    emergency: Sequence[EmergencyUse] = ()
 
 
 def _rows(report: AuditReport) -> list[list[str]]:
@@ -50,6 +53,42 @@ def _rows(report: AuditReport) -> list[list[str]]:
         ]
         for e in report.events
     ]
+
+
+def _emergency(report: AuditReport) -> list[Flowable]:
+    """Emergency access in the period: each use, how long, and the owner's review."""
+    styles = paragraph_styles()
+    zone = ZoneInfo(report.time_zone)
+    parts: list[Flowable] = [
+        Spacer(1, 12),
+        Paragraph("Emergency access in this period", styles["heading"]),
+    ]
+    if not report.emergency:
+        return [*parts, Paragraph("No chart was opened with emergency access.", styles["small"])]
+    now = report.generated_at
+    rows = [
+        [
+            local_time(use.started_at, zone),
+            use.user_name,
+            f"client {use.client_id}",
+            use.reason_category.value,
+            f"{use.minutes(now)} min, {use.state(now)}",
+            (
+                f"{local_time(use.acknowledged_at, zone)} by {use.acknowledged_by_name}"
+                if use.acknowledged_at is not None
+                else "not yet"
+            ),
+        ]
+        for use in report.emergency
+    ]
+    parts.append(
+        data_table(
+            ["Started", "Who", "Chart", "Reason", "How long", "Acknowledged"],
+            rows,
+            [0.16, 0.17, 0.12, 0.13, 0.18, 0.24],
+        )
+    )
+    return parts
 
 
 def render_audit_report(report: AuditReport) -> bytes:
@@ -89,6 +128,7 @@ def render_audit_report(report: AuditReport) -> bytes:
             )
         else:
             parts.append(Paragraph("No events match this view.", styles["body"]))
+        parts += _emergency(report)
         return parts
 
     decoration = PageDecoration(

@@ -45,12 +45,15 @@ def paragraphs(text: str, style: str = "body") -> list[Flowable]:
 
 
 def fields(pairs: Sequence[tuple[str, str]], label_width: float = 150) -> Table:
-    """Label on the left, value on the right, one row each."""
+    """Label on the left, value on the right, one row each; a value's line breaks (an
+    address) are kept."""
     styles = paragraph_styles()
     rows = [
         [
             Paragraph(markup(label.upper()), styles["label"]),
-            Paragraph(markup(value or "—"), styles["body"]),
+            Paragraph(
+                "<br/>".join(markup(line) for line in (value or "—").split("\n")), styles["body"]
+            ),
         ]
         for label, value in pairs
     ]

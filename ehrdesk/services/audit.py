@@ -21,6 +21,7 @@ from ehrdesk.core.clock import Clock
 from ehrdesk.core.models import AuditEvent
 from ehrdesk.core.permissions import Action
 from ehrdesk.reports.audit_report import MAX_EVENTS, AuditReport, render_audit_report
+from ehrdesk.reports.disclosures import AccessReport, render_access_report
 from ehrdesk.security import kdf
 from ehrdesk.security.subkeys import audit_key
 from ehrdesk.services.activity import practice_hours
@@ -30,7 +31,9 @@ from ehrdesk.services.guard import requires
 from ehrdesk.services.session import Session
 from ehrdesk.storage.audit import AuditLog, ChainReport, format_time
 from ehrdesk.storage.audit_review import AuditCursor, AuditQueries
+from ehrdesk.storage.clients import ClientRepository
 from ehrdesk.storage.database import Connection
+from ehrdesk.storage.emergency import EmergencyAccessRepository
 from ehrdesk.storage.users import SettingsRepository, UserRepository
 from ehrdesk.storage.vault_file import VaultStore
 
@@ -208,9 +211,44 @@ class AuditReview:
             time_zone=hours.time_zone,
             generated_at=self._clock.now(),
             app_version=__version__,
+            emergency=tuple(
+                EmergencyAccessRepository(conn).uses(
+                    since=filt.since, until=filt.until, limit=MAX_EVENTS
+                )
+            ),
         )
         name = file_name("Audit report", self._clock.now().strftime("%Y-%m-%d"))
         return PreparedDocument("Audit report", name, lambda: render_audit_report(report))
+
+    @requires(Action.EXPORT_AUDIT_LOG)
+    def client_access_report(self, client_id: int, purpose: Purpose) -> PreparedDocument:
+        """ "Who opened this record": every audit event about one client, newest first, as
+        a document with the client's name on it; audited against the client."""
+        conn = self._session.database.conn
+        client = ClientRepository(conn).get(client_id)
+        events = AuditQueries(conn).page(AuditFilter.for_client(client_id), limit=MAX_EVENTS + 1)
+        action = (
+            actions.AUDIT_REPORT_PRINTED if purpose is Purpose.PRINT else actions.AUDIT_LOG_EXPORTED
+        )
+        with self._session.transaction() as tx:
+            tx.audit(
+                action, object_type=actions.CLIENT, object_id=str(client_id), reason="access report"
+            )
+        report = AccessReport(
+            practice_name=str(SettingsRepository(conn).get("practice_name", "")),
+            client_id=client_id,
+            client_name=client.display_name,
+            client_born=client.date_of_birth,
+            events=tuple(events[:MAX_EVENTS]),
+            truncated=len(events) > MAX_EVENTS,
+            staff_names={u.id: u.full_name for u in UserRepository(conn).all()},
+            time_zone=practice_hours(conn).time_zone,
+            generated_at=self._clock.now(),
+        )
+        name = file_name("Who opened this record", str(client_id))
+        return PreparedDocument(
+            "Who opened this record", name, lambda: render_access_report(report)
+        )
 
     @requires(Action.CHECK_VAULT)
     def check_vault(self) -> CheckReport:

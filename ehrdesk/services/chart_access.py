@@ -26,7 +26,7 @@ from ehrdesk.core.models import Role, User
 from ehrdesk.services.auth import Auth
 from ehrdesk.services.session import Session, Transaction
 from ehrdesk.storage.audit import last_event_about
-from ehrdesk.storage.chart import ChartRepository
+from ehrdesk.storage.clients import ClientRepository
 from ehrdesk.storage.database import Connection
 from ehrdesk.storage.emergency import EmergencyAccessRepository
 
@@ -44,7 +44,7 @@ def access_basis(
     conn: Connection, user: User, client_id: int, now: datetime
 ) -> tuple[AccessBasis, EmergencyGrant | None] | None:
     """Why `user` may open this client's chart now, or None. NotFound for no client."""
-    assigned = ChartRepository(conn).assigned_clinician(client_id)
+    assigned = ClientRepository(conn).assigned_clinician(client_id)
     if assigned == user.id:
         return AccessBasis.ASSIGNED, None
     grant = EmergencyAccessRepository(conn).active(user.id, client_id, now)

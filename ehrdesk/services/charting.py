@@ -25,9 +25,11 @@ from ehrdesk.services.chart_access import ChartServiceBase, access_basis
 from ehrdesk.services.guard import requires
 from ehrdesk.storage.assessments import IntakeRepository, TreatmentPlanRepository
 from ehrdesk.storage.chart import ChartRepository
+from ehrdesk.storage.clients import ClientRepository
 from ehrdesk.storage.diagnoses import DiagnosisRepository
 from ehrdesk.storage.measures import MeasureRepository
 from ehrdesk.storage.notes import NoteRepository
+from ehrdesk.storage.users import UserRepository
 
 PAGE = 50
 MAX_SEARCH_HITS = 50
@@ -68,9 +70,8 @@ class Charts(ChartServiceBase):
         found = access_basis(conn, self._me(), client_id, now)
         assert found is not None  # checked by the caller
         basis, grant = found
-        name, born, pronouns, clinician_id, clinician = ChartRepository(conn).client_facts(
-            client_id
-        )
+        name, born, pronouns, clinician_id = ClientRepository(conn).header(client_id)
+        clinician = None if clinician_id is None else UserRepository(conn).get(clinician_id)
         measures = MeasureRepository(conn)
         flags: list[str] = []
         flagged_at = measures.latest_phq9_flag(client_id)
@@ -92,7 +93,7 @@ class Charts(ChartServiceBase):
             date_of_birth=born,
             pronouns=pronouns,
             assigned_clinician_id=clinician_id,
-            assigned_clinician_name=clinician,
+            assigned_clinician_name=None if clinician is None else clinician.full_name,
             active_diagnoses=tuple(
                 DiagnosisRepository(conn).for_client(client_id, active_only=True)
             ),

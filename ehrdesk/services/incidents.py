@@ -22,7 +22,8 @@ from ehrdesk.core.compliance import (
     LetterAddressee,
     NotificationCountdown,
 )
-from ehrdesk.core.errors import InvalidInput
+from ehrdesk.core.errors import InvalidInput, NotFound
+from ehrdesk.core.front_desk import postal_lines
 from ehrdesk.core.permissions import Action
 from ehrdesk.reports.compliance import (
     IncidentRecord,
@@ -35,7 +36,8 @@ from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.guard import requires
 from ehrdesk.services.session import Session
 from ehrdesk.storage.audit_review import AuditQueries
-from ehrdesk.storage.incidents import IncidentRepository, LetterAddresses
+from ehrdesk.storage.clients import ClientRepository
+from ehrdesk.storage.incidents import IncidentRepository
 from ehrdesk.storage.users import SettingsRepository
 
 LETTER_TEMPLATE_SETTING: Final = "incident_letter_template"
@@ -82,6 +84,16 @@ PLACEHOLDERS: Final = (
     "what_we_are_doing",
     "incident_id",
 )
+
+
+def addressee(clients: ClientRepository, client_id: int) -> LetterAddressee:
+    """The client's legal name and postal address, for a notification letter."""
+    try:
+        client = clients.get(client_id)
+    except NotFound:
+        raise NotFound("A client listed in this incident no longer exists.") from None
+    name = f"{client.legal_first_name} {client.legal_last_name}".strip()
+    return LetterAddressee(client_id, name, postal_lines(client))
 
 
 def fill_template(template: str, values: dict[str, str]) -> str:
@@ -147,7 +159,7 @@ class IncidentRegister:
     def add_clients(self, incident: Incident, client_ids: list[int]) -> Incident:
         """Clients picked by id; ids that are not clients are refused."""
         with self._session.transaction() as tx:
-            missing = set(client_ids) - LetterAddresses(tx.conn).existing(client_ids)
+            missing = set(client_ids) - ClientRepository(tx.conn).existing(client_ids)
             if missing:
                 raise InvalidInput(f"{len(missing)} of those ids are not clients of the practice.")
             added = IncidentRepository(tx.conn).add_clients(
@@ -171,7 +183,7 @@ class IncidentRegister:
         with self._session.transaction() as tx:
             touched = AuditQueries(tx.conn).objects_touched(user_id, actions.CLIENT, since, until)
             ids = [int(i) for i in touched if i.isdigit()]
-            existing = LetterAddresses(tx.conn).existing(ids)
+            existing = ClientRepository(tx.conn).existing(ids)
             added = IncidentRepository(tx.conn).add_clients(
                 incident.id,
                 [i for i in ids if i in existing],
@@ -239,8 +251,7 @@ class IncidentRegister:
         practice = str(SettingsRepository(conn).get("practice_name", ""))
         template = self.letter_template()
         now = self._clock.now()
-        addresses = LetterAddresses(conn)
-        addressees = [addresses.addressee(cid) for cid in incident.client_ids]
+        addressees = [addressee(ClientRepository(conn), cid) for cid in incident.client_ids]
         with self._session.transaction() as tx:
             for person in addressees:
                 tx.audit(

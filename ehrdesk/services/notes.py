@@ -13,6 +13,7 @@ discarding are each audited.
 from __future__ import annotations
 
 from ehrdesk.core.chart import (
+    AppointmentFacts,
     NoteSection,
     NoteStart,
     NoteTemplate,
@@ -24,7 +25,8 @@ from ehrdesk.core.permissions import Action
 from ehrdesk.services.chart_access import ChartServiceBase, check_length
 from ehrdesk.services.guard import requires
 from ehrdesk.services.session import Transaction
-from ehrdesk.storage.chart import ChartRepository
+from ehrdesk.storage.appointments import AppointmentRepository
+from ehrdesk.storage.database import Connection
 from ehrdesk.storage.notes import NoteRepository
 
 NOT_YOURS = "Only the clinician who wrote this note can change or sign it."
@@ -44,6 +46,22 @@ def default_cpt(type_code: str, minutes: int) -> str:
     if minutes >= 38:
         return "90834"
     return "90832"
+
+
+def appointment_facts(conn: Connection, appointment_id: int) -> AppointmentFacts:
+    """What a note takes from its appointment: the place is the appointment's own
+    location, else "Telehealth" for a telehealth type, else the room's name."""
+    repo = AppointmentRepository(conn)
+    a = repo.get(appointment_id)
+    location = a.location
+    if not location:
+        if repo.type(a.type_code).is_telehealth:
+            location = "Telehealth"
+        elif a.room_id is not None:
+            location = repo.room(a.room_id).name
+    return AppointmentFacts(
+        a.id, a.client_id, a.clinician_id, a.starts_at, a.ends_at, location, a.type_code
+    )
 
 
 def empty_sections(template: NoteTemplate) -> tuple[NoteSection, ...]:
@@ -110,7 +128,7 @@ class ProgressNotes(ChartServiceBase):
         """A note carrying the appointment's date, length, location and usual service
         code; the appointment's own note if it has one already."""
         conn = self._session.database.conn
-        appointment = ChartRepository(conn).appointment(appointment_id)
+        appointment = appointment_facts(conn, appointment_id)
         self._require_chart(appointment.client_id)
         existing = NoteRepository(conn).note_for_appointment(appointment_id)
         if existing is not None:

@@ -16,12 +16,14 @@ format here; nothing else needs to change.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 from ehrdesk.core.chart import PsychotherapyNote
 from ehrdesk.core.errors import InvalidInput, NotFound, PermissionDenied, VaultDamaged
 from ehrdesk.core.permissions import Action
 from ehrdesk.services.chart_access import ChartServiceBase, check_length
 from ehrdesk.services.guard import requires
+from ehrdesk.services.session import Session
 from ehrdesk.storage.psychotherapy import PsychotherapyRepository, SealedNote
 
 FORMAT_UTF8 = "utf8-v1"
@@ -49,6 +51,37 @@ def _note(sealed: SealedNote) -> PsychotherapyNote:
         sealed.updated_at,
         sealed.row_version,
     )
+
+
+def my_notes(session: Session, client_id: int) -> list[tuple[int, datetime]]:
+    """(id, written) of the signed-in person's own notes for this client, newest first."""
+    me = session.current_user()
+    rows = PsychotherapyRepository(session.database.conn).list_for(client_id, me.id)
+    return [(note_id, created) for note_id, created, _ in rows]
+
+
+def notes_for_release(
+    session: Session, client_id: int, note_ids: tuple[int, ...], all_mine: bool
+) -> list[PsychotherapyNote]:
+    """The signed-in author's own notes for this client, for a record they hand out:
+    every one of them (`all_mine`) or those listed, oldest first. A listed note that is
+    not theirs, or not this client's, is refused and audited as a refused opening is:
+    nobody but the author can put a psychotherapy note into a record."""
+    me = session.current_user()
+    repo = PsychotherapyRepository(session.database.conn)
+    mine = {note_id for note_id, _, _ in repo.list_for(client_id, me.id)}
+    wanted = sorted(mine) if all_mine else list(dict.fromkeys(note_ids))
+    for note_id in wanted:
+        if note_id not in mine:
+            with session.transaction() as tx:
+                tx.audit(
+                    "psychotherapy_note_refused",
+                    object_type="psychotherapy_note",
+                    object_id=str(note_id),
+                )
+            raise PermissionDenied(AUTHOR_ONLY)
+    notes = [_note(repo.get(note_id, me.id)) for note_id in wanted]
+    return sorted(notes, key=lambda n: (n.created_at, n.id))
 
 
 class PsychotherapyNotes(ChartServiceBase):

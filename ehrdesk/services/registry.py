@@ -23,12 +23,16 @@ from ehrdesk.services.incidents import IncidentRegister
 from ehrdesk.services.measures import Measures
 from ehrdesk.services.notes import ProgressNotes
 from ehrdesk.services.psychotherapy import PsychotherapyNotes
+from ehrdesk.services.records import ClientRecords
+from ehrdesk.services.releases import Releases
 from ehrdesk.services.restore import Restorer
 from ehrdesk.services.safeguards import Safeguards
+from ehrdesk.services.schedule_print import SchedulePrint
 from ehrdesk.services.scheduling import Schedule
 from ehrdesk.services.security_check import SecurityCheck
 from ehrdesk.services.session import Session
 from ehrdesk.services.settings import PracticeSettings
+from ehrdesk.services.superbills import Superbills
 from ehrdesk.services.users import Account, UserAdmin
 from ehrdesk.services.vault import Vaults
 from ehrdesk.services.waitlist import Waitlist
@@ -57,6 +61,10 @@ GUARDED_SERVICES = (
     Schedule,
     Waitlist,
     ScheduleExport,
+    ClientRecords,
+    Releases,
+    Superbills,
+    SchedulePrint,
 )
 
 
@@ -90,6 +98,10 @@ class Services:
     schedule: Schedule
     waitlist: Waitlist
     schedule_export: ScheduleExport
+    records: ClientRecords
+    releases: Releases
+    superbills: Superbills
+    schedule_print: SchedulePrint
 
     @classmethod
     def build(
@@ -131,4 +143,8 @@ class Services:
             schedule=Schedule(session, clock),
             waitlist=Waitlist(session, clock),
             schedule_export=ScheduleExport(session, clock),
+            records=ClientRecords(session, clock),
+            releases=Releases(session, clock),
+            superbills=Superbills(session, clock),
+            schedule_print=SchedulePrint(session, clock),
         )

@@ -148,6 +148,26 @@ _ENTRIES_SQL = (
 
 
 @dataclass(frozen=True, slots=True)
+class OlderThan:
+    """A point in a newest-first list of one client's appointments: strictly before
+    (`at`, `id`); or, with no id, before `at`, or up to and including it (`inclusive`)."""
+
+    at: str
+    id: int | None = None
+    inclusive: bool = False
+
+    @property
+    def condition(self) -> str:
+        if self.id is not None:
+            return "(starts_at, id) < (?, ?)"
+        return "starts_at <= ?" if self.inclusive else "starts_at < ?"
+
+    @property
+    def params(self) -> list[object]:
+        return [self.at] if self.id is None else [self.at, self.id]
+
+
+@dataclass(frozen=True, slots=True)
 class Overlap:
     id: int
     starts_at: datetime
@@ -342,6 +362,22 @@ class AppointmentRepository:
             f"SELECT {_COLUMNS} FROM appointment WHERE clinician_id = ? "  # noqa: S608
             "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at",
             (clinician_id, stamp(start), stamp(end)),
+        )
+        return [_appointment(r) for r in rows]
+
+    def for_client(
+        self, client_id: int, *, older_than: OlderThan | None = None, limit: int = -1
+    ) -> list[Appointment]:
+        """A client's appointments, newest first (the appointment_client_time index), all
+        of them or those older than a point (the chart's timeline pages)."""
+        where, params = "client_id = ?", list[object]([client_id])
+        if older_than is not None:
+            where += " AND " + older_than.condition
+            params += older_than.params
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM appointment WHERE {where} "  # noqa: S608 - fixed fragments
+            "ORDER BY starts_at DESC, id DESC LIMIT ?",
+            (*params, limit),
         )
         return [_appointment(r) for r in rows]
 

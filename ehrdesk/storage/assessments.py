@@ -26,7 +26,8 @@ from ehrdesk.core.chart import (
     TreatmentPlan,
 )
 from ehrdesk.core.errors import ConcurrentEditError, NotFound
-from ehrdesk.storage.chart import CLIENT_NAME_SQL, parse_date, parse_utc, utc_text
+from ehrdesk.storage.chart import parse_date, parse_utc, utc_text
+from ehrdesk.storage.clients import CLIENT_NAME_SQL
 from ehrdesk.storage.database import Connection
 
 _INTAKE_COLUMNS = (
@@ -163,6 +164,16 @@ class IntakeRepository:
         ).fetchone()
         return None if row is None else self.get(int(row[0]))
 
+    def signed_for_client(self, client_id: int) -> list[Intake]:
+        """The client's signed intakes, oldest first; drafts never."""
+        rows = self._conn.execute(
+            f"SELECT {_INTAKE_COLUMNS} FROM intake_assessment i "  # noqa: S608 - constants
+            "JOIN user a ON a.id = i.author_id LEFT JOIN user s ON s.id = i.signed_by "
+            "WHERE i.client_id = ? AND i.status = 'signed' ORDER BY i.created_at, i.id",
+            (client_id,),
+        )
+        return [_intake(r) for r in rows]
+
     def save(
         self,
         intake: Intake,
@@ -250,6 +261,16 @@ class TreatmentPlanRepository:
             (client_id, int(signed_only)),
         ).fetchone()
         return None if row is None else self.get(int(row[0]))
+
+    def signed_for_client(self, client_id: int) -> list[TreatmentPlan]:
+        """The client's signed plans, oldest first (the newest is the one in force)."""
+        rows = self._conn.execute(
+            f"SELECT {_PLAN_COLUMNS} FROM treatment_plan p "  # noqa: S608 - constants
+            "JOIN user a ON a.id = p.author_id LEFT JOIN user s ON s.id = p.signed_by "
+            "WHERE p.client_id = ? AND p.status = 'signed' ORDER BY p.created_at, p.id",
+            (client_id,),
+        )
+        return [_plan(r) for r in rows]
 
     def save(
         self,

@@ -1,12 +1,11 @@
-"""The chart's shared reads: who the client is, whom they are assigned to, an
-appointment's facts, and the timeline that merges every kind of chart entry.
+"""The chart's timeline, which merges every kind of chart entry, and the chart's stored
+time format.
 
-The client and appointment tables belong to the front desk's repositories; the chart
-reads only the few columns it needs here, with narrow queries (to be swapped for those
-repositories' own reads at merge). The timeline is read newest first by keyset: each
-table answers `(client_id, at, id) < cursor` from its own index with at most one
-page, and the pages are merged here, so a chart with a thousand notes costs the same
-as one with ten.
+Who the client is and their appointments are the front desk's repositories'
+(storage/clients.py, storage/appointments.py); the timeline asks them. It is read
+newest first by keyset: each table answers `(client_id, at, id) < cursor` from its
+own index with at most one page, and the pages are merged here, so a chart with a
+thousand notes costs the same as one with ten.
 """
 
 from __future__ import annotations
@@ -14,15 +13,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from ehrdesk.core.chart import (
-    AppointmentFacts,
     TimelineCursor,
     TimelineEntry,
     TimelineKind,
     TimelinePage,
 )
-from ehrdesk.core.errors import NotFound
 from ehrdesk.core.measures import Instrument
+from ehrdesk.storage.appointments import AppointmentRepository, OlderThan
 from ehrdesk.storage.database import Connection
+from ehrdesk.storage.users import UserRepository
 
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -42,94 +41,9 @@ def parse_date(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-def display_name(last: str, first: str, preferred: str) -> str:
-    """As `Client.display_name` says it: "Last, First (Preferred)"."""
-    if preferred and preferred != first:
-        first = f"{first} ({preferred})"
-    return f"{last}, {first}"
-
-
-#: The client's name as SQL, for lists that join the client table.
-CLIENT_NAME_SQL = (
-    "c.legal_last_name || ', ' || c.legal_first_name || "
-    "CASE WHEN c.preferred_name != '' AND c.preferred_name != c.legal_first_name "
-    "THEN ' (' || c.preferred_name || ')' ELSE '' END"
-)
-
-
 class ChartRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    # The client and the people around them ------------------------------------
-
-    def client_facts(self, client_id: int) -> tuple[str, date, str, int | None, str | None]:
-        """(display name, date of birth, pronouns, assigned clinician id and name)."""
-        row = self._conn.execute(
-            "SELECT c.legal_last_name, c.legal_first_name, c.preferred_name, "
-            "c.date_of_birth, c.pronouns, c.assigned_clinician_id, u.full_name "
-            "FROM client c LEFT JOIN user u ON u.id = c.assigned_clinician_id "
-            "WHERE c.id = ?",
-            (client_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFound("That client does not exist.")
-        last, first, preferred, born, pronouns, clinician_id, clinician = row
-        return (
-            display_name(last, first, preferred),
-            date.fromisoformat(born),
-            str(pronouns),
-            None if clinician_id is None else int(clinician_id),
-            None if clinician is None else str(clinician),
-        )
-
-    def assigned_clinician(self, client_id: int) -> int | None:
-        row = self._conn.execute(
-            "SELECT assigned_clinician_id FROM client WHERE id = ?", (client_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFound("That client does not exist.")
-        return None if row[0] is None else int(row[0])
-
-    def client_names(self, client_ids: set[int]) -> dict[int, str]:
-        names: dict[int, str] = {}
-        ids = sorted(client_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT c.id, {CLIENT_NAME_SQL} FROM client c WHERE c.id IN ({marks})",  # noqa: S608 - placeholders only
-                chunk,
-            )
-            names.update((int(r[0]), str(r[1])) for r in rows)
-        return names
-
-    def user_name(self, user_id: int) -> str:
-        row = self._conn.execute("SELECT full_name FROM user WHERE id = ?", (user_id,)).fetchone()
-        return "" if row is None else str(row[0])
-
-    def appointment(self, appointment_id: int) -> AppointmentFacts:
-        row = self._conn.execute(
-            "SELECT a.id, a.client_id, a.clinician_id, a.starts_at, a.ends_at, "
-            "CASE WHEN a.location != '' THEN a.location "
-            "     WHEN t.is_telehealth THEN 'Telehealth' ELSE coalesce(r.name, '') END, "
-            "a.type_code "
-            "FROM appointment a JOIN appointment_type t ON t.code = a.type_code "
-            "LEFT JOIN room r ON r.id = a.room_id WHERE a.id = ?",
-            (appointment_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFound("That appointment does not exist.")
-        aid, client_id, clinician_id, starts, ends, location, type_code = row
-        return AppointmentFacts(
-            int(aid),
-            int(client_id),
-            int(clinician_id),
-            parse_utc(starts),
-            parse_utc(ends),
-            str(location),
-            str(type_code),
-        )
 
     # The timeline ----------------------------------------------------------------
 
@@ -142,10 +56,9 @@ class ChartRepository:
         limit: int,
     ) -> TimelinePage:
         """One page, newest first. Psychotherapy notes appear only to their author."""
-        entries: list[TimelineEntry] = []
+        entries = self._appointments(client_id, _older_than(before), limit + 1)
         for kind, fetch in (
             (TimelineKind.NOTE, self._notes),
-            (TimelineKind.APPOINTMENT, self._appointments),
             (TimelineKind.MEASURE, self._measures),
             (TimelineKind.INTAKE, self._intakes),
             (TimelineKind.PLAN, self._plans),
@@ -181,27 +94,26 @@ class ChartRepository:
         return out
 
     def _appointments(
-        self, client_id: int, viewer: int, where: str, params: tuple[object, ...], limit: int
+        self, client_id: int, older: OlderThan | None, limit: int
     ) -> list[TimelineEntry]:
-        rows = self._rows(
-            "SELECT a.starts_at, a.id, t.label, a.status, u.full_name, a.ends_at "  # noqa: S608 - fixed fragments
-            "FROM appointment a JOIN appointment_type t ON t.code = a.type_code "
-            "JOIN user u ON u.id = a.clinician_id "
-            f"WHERE a.client_id = ? AND {where.format(at='a.starts_at', id='a.id')} "
-            "ORDER BY a.starts_at DESC, a.id DESC LIMIT ?",
-            (client_id, *params, limit),
-        )
+        """From the front desk's repository; type labels and clinicians' names from their
+        small tables once a page, not joined to each row."""
+        repo = AppointmentRepository(self._conn)
+        found = repo.for_client(client_id, older_than=older, limit=limit)
+        if not found:
+            return []
+        labels = {t.code: t.label for t in repo.types(active_only=False)}
+        names = {u.id: u.full_name for u in UserRepository(self._conn).all()}
         out = []
-        for at, aid, label, status, clinician, ends in rows:
-            minutes = round((parse_utc(str(ends)) - parse_utc(str(at))).total_seconds() / 60)
-            state = str(status).replace("_", " ").replace("no show", "no-show").capitalize()
+        for a in found:
+            minutes = round((a.ends_at - a.starts_at).total_seconds() / 60)
             out.append(
                 _entry(
                     TimelineKind.APPOINTMENT,
-                    aid,
-                    at,
-                    f"{label} appointment · {minutes} min",
-                    f"{state} · {clinician}",
+                    a.id,
+                    utc_text(a.starts_at),
+                    f"{labels.get(a.type_code, a.type_code)} appointment · {minutes} min",
+                    f"{a.status.label} · {names.get(a.clinician_id, '')}",
                 )
             )
         return out
@@ -290,7 +202,7 @@ class ChartRepository:
                 pid,
                 at,
                 "Psychotherapy note",
-                "Yours alone · kept out of every print and export",
+                "Yours alone · left out of prints unless you include it",
             )
             for at, pid in rows
         ]
@@ -306,6 +218,18 @@ def _keyset(kind: TimelineKind, before: TimelineCursor | None) -> tuple[str, tup
     if kind.value > before.kind:
         return "{at} < ?", (before.at,)
     return "({at}, {id}) < (?, ?)", (before.at, before.id)
+
+
+def _older_than(before: TimelineCursor | None) -> OlderThan | None:
+    """`_keyset` for the appointments, in the appointment repository's terms."""
+    if before is None:
+        return None
+    kind = TimelineKind.APPOINTMENT.value
+    if kind < before.kind:
+        return OlderThan(before.at, inclusive=True)
+    if kind > before.kind:
+        return OlderThan(before.at)
+    return OlderThan(before.at, before.id)
 
 
 def _entry(

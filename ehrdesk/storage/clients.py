@@ -90,9 +90,19 @@ def _client(row: Sequence[object]) -> Client:
 
 
 def display_name(last: str, first: str, preferred: str) -> str:
+    """As `Client.display_name` says it: "Last, First (Preferred)"."""
     if preferred and preferred != first:
         first = f"{first} ({preferred})"
     return f"{last}, {first}"
+
+
+#: `display_name` as SQL over the client table aliased `c`: the one fragment that lists
+#: joining the client table (notes to sign, plans due, emergency notices) name it by.
+CLIENT_NAME_SQL = (
+    "c.legal_last_name || ', ' || c.legal_first_name || "
+    "CASE WHEN c.preferred_name != '' AND c.preferred_name != c.legal_first_name "
+    "THEN ' (' || c.preferred_name || ')' ELSE '' END"
+)
 
 
 def _summary(row: Sequence[object]) -> ClientSummary:
@@ -282,17 +292,50 @@ class ClientRepository:
             raise NotFound("That client record does not exist.")
         return None if row[0] is None else int(row[0])
 
+    def existing(self, client_ids: Iterable[int]) -> set[int]:
+        """Which of these ids are clients."""
+        ids = sorted(set(client_ids))
+        found: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found.update(
+                int(r[0])
+                for r in self._conn.execute(
+                    f"SELECT id FROM client WHERE id IN ({', '.join('?' for _ in chunk)})",  # noqa: S608
+                    chunk,
+                )
+            )
+        return found
+
+    def header(self, client_id: int) -> tuple[str, date, str, int | None]:
+        """(display name, date of birth, pronouns, assigned clinician): the few columns a
+        chart's header shows, without reading the whole record."""
+        row = self._conn.execute(
+            f"SELECT {CLIENT_NAME_SQL}, c.date_of_birth, c.pronouns, c.assigned_clinician_id "  # noqa: S608
+            "FROM client c WHERE c.id = ?",
+            (client_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound("That client record does not exist.")
+        name, born, pronouns, clinician = row
+        return (
+            str(name),
+            date.fromisoformat(str(born)),
+            str(pronouns),
+            None if clinician is None else int(clinician),
+        )
+
     def names(self, client_ids: Iterable[int]) -> dict[int, str]:
         ids = sorted(set(client_ids))
         found: dict[int, str] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             rows = self._conn.execute(
-                "SELECT id, legal_last_name, legal_first_name, preferred_name FROM client "  # noqa: S608
-                f"WHERE id IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT c.id, {CLIENT_NAME_SQL} FROM client c "  # noqa: S608
+                f"WHERE c.id IN ({', '.join('?' for _ in chunk)})",
                 chunk,
             )
-            found.update({int(r[0]): display_name(r[1], r[2], r[3]) for r in rows})
+            found.update({int(r[0]): str(r[1]) for r in rows})
         return found
 
     def search(

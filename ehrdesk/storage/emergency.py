@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ehrdesk.core.chart import EmergencyGrant, EmergencyNotice, ReasonCategory
+from ehrdesk.core.chart import EmergencyGrant, EmergencyNotice, EmergencyUse, ReasonCategory
 from ehrdesk.core.errors import ConcurrentEditError, NotFound
-from ehrdesk.storage.chart import CLIENT_NAME_SQL, parse_utc, utc_text
+from ehrdesk.storage.chart import parse_utc, utc_text
+from ehrdesk.storage.clients import CLIENT_NAME_SQL
 from ehrdesk.storage.database import Connection
 
 _COLUMNS = (
@@ -113,4 +114,47 @@ class EmergencyAccessRepository:
         return [
             EmergencyNotice(int(i), str(u), int(c), str(n), ReasonCategory(str(r)), parse_utc(s))
             for i, u, c, n, r, s in rows
+        ]
+
+    def uses(
+        self,
+        *,
+        waiting_only: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[EmergencyUse]:
+        """Every use, newest first: for the owner's review (waiting: not acknowledged
+        yet), or those that started in [since, until) for the audit report."""
+        where, params = ["1"], list[object]()
+        if waiting_only:
+            where.append("g.acknowledged_at IS NULL")
+        if since is not None:
+            where.append("g.started_at >= ?")
+            params.append(utc_text(since))
+        if until is not None:
+            where.append("g.started_at < ?")
+            params.append(utc_text(until))
+        rows = self._conn.execute(
+            f"SELECT g.id, u.full_name, g.client_id, {CLIENT_NAME_SQL}, g.reason_category, "  # noqa: S608 - constants
+            "g.started_at, g.expires_at, g.ended_at, g.acknowledged_at, a.full_name "
+            "FROM emergency_access g JOIN user u ON u.id = g.user_id "
+            "JOIN client c ON c.id = g.client_id LEFT JOIN user a ON a.id = g.acknowledged_by "
+            f"WHERE {' AND '.join(where)} ORDER BY g.started_at DESC, g.id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [
+            EmergencyUse(
+                int(i),
+                str(u),
+                int(c),
+                str(n),
+                ReasonCategory(str(r)),
+                parse_utc(str(s)),
+                parse_utc(str(e)),
+                None if ended is None else parse_utc(str(ended)),
+                None if acked is None else parse_utc(str(acked)),
+                None if by is None else str(by),
+            )
+            for i, u, c, n, r, s, e, ended, acked, by in rows
         ]

@@ -1,5 +1,4 @@
-"""The incident register, and the one narrow read of client names and addresses that
-a breach notification letter needs.
+"""The incident register.
 
 Incidents carry `row_version`: an update that matches no row raises
 `ConcurrentEditError` instead of overwriting someone's work.
@@ -15,7 +14,6 @@ from ehrdesk.core.compliance import (
     Incident,
     IncidentDraft,
     IncidentStatus,
-    LetterAddressee,
     RiskAssessment,
     RiskConclusion,
 )
@@ -171,42 +169,3 @@ class IncidentRepository:
             (incident_id, client_id),
         )
         return bool(cur.rowcount)
-
-
-class LetterAddresses:
-    """The client's legal name and postal address, for a notification letter only.
-
-    A narrow read of the `client` table (migration 0003) so the incident register does
-    not depend on the front desk's repository; the two are reconciled at merge.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def existing(self, client_ids: Iterable[int]) -> set[int]:
-        ids = list(client_ids)
-        found: set[int] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                int(r[0])
-                for r in self._conn.execute(
-                    f"SELECT id FROM client WHERE id IN ({marks})",  # noqa: S608
-                    chunk,
-                )
-            )
-        return found
-
-    def addressee(self, client_id: int) -> LetterAddressee:
-        row = self._conn.execute(
-            "SELECT legal_first_name, legal_last_name, address_line1, address_line2, city, "
-            "region, postal_code FROM client WHERE id = ?",
-            (client_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFound("A client listed in this incident no longer exists.")
-        first, last, line1, line2, city, region, postal = (str(v) for v in row)
-        town = " ".join(p for p in (city + ("," if city and region else ""), region, postal) if p)
-        lines = tuple(line for line in (line1, line2, town) if line.strip())
-        return LetterAddressee(client_id, f"{first} {last}".strip(), lines)

@@ -26,7 +26,8 @@ from ehrdesk.core.chart import (
     UnsignedNote,
 )
 from ehrdesk.core.errors import ConcurrentEditError, InvalidInput, NotFound
-from ehrdesk.storage.chart import CLIENT_NAME_SQL, parse_utc, utc_text
+from ehrdesk.storage.chart import parse_utc, utc_text
+from ehrdesk.storage.clients import CLIENT_NAME_SQL
 from ehrdesk.storage.database import Connection
 
 _NOTE_COLUMNS = (
@@ -285,6 +286,26 @@ class NoteRepository:
             for i, n, au, name, body, at in rows
         )
 
+    def signed_for_client(self, client_id: int) -> list[ProgressNote]:
+        """Every signed note of the client with its addenda, oldest service first (a
+        printed record); drafts never. Addenda come in one query for all the notes."""
+        rows = self._conn.execute(
+            f"SELECT {_NOTE_COLUMNS} FROM {_NOTE_FROM} "  # noqa: S608 - constants
+            "WHERE n.client_id = ? AND n.status = 'signed' ORDER BY n.service_at, n.id",
+            (client_id,),
+        ).fetchall()
+        addenda: dict[int, list[Addendum]] = {}
+        for i, n, au, name, body, at in self._conn.execute(
+            "SELECT a.id, a.note_id, a.author_id, u.full_name, a.body, a.signed_at "
+            "FROM note_addendum a JOIN progress_note p ON p.id = a.note_id "
+            "JOIN user u ON u.id = a.author_id WHERE p.client_id = ? ORDER BY a.id",
+            (client_id,),
+        ):
+            addenda.setdefault(int(n), []).append(
+                Addendum(int(i), int(n), int(au), str(name), str(body), parse_utc(str(at)))
+            )
+        return [self._note(r, tuple(addenda.get(int(str(r[0])), ()))) for r in rows]
+
     def last_note(self, client_id: int, author_id: int) -> ProgressNote | None:
         """The newest note this author wrote for this client (by service time)."""
         row = self._conn.execute(
@@ -294,6 +315,22 @@ class NoteRepository:
             (client_id, author_id),
         ).fetchone()
         return None if row is None else self._note(row, ())
+
+    def signed_codes(self, appointment_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """appointment id → (CPT code, location) of its signed note: the billing codes a
+        superbill reads, and nothing of the note's words."""
+        found: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(appointment_ids), 500):
+            chunk = appointment_ids[start : start + 500]
+            rows = self._conn.execute(
+                "SELECT appointment_id, cpt_code, location FROM progress_note "  # noqa: S608 - placeholders only
+                f"WHERE status = 'signed' AND appointment_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY id",
+                chunk,
+            )
+            for appointment, cpt, location in rows:
+                found.setdefault(int(appointment), (str(cpt), str(location)))
+        return found
 
     def note_for_appointment(self, appointment_id: int) -> int | None:
         row = self._conn.execute(

@@ -105,6 +105,7 @@ class DocumentOutput:
         self.task: BackgroundTask | None = None
         #: Tests set these to skip the system dialogs.
         self.choose_file: Callable[[str], Path | None] = self._ask_file
+        self.choose_any_file: Callable[[str, str], Path | None] = self._ask_any_file
         self.choose_folder: Callable[[], Path | None] = self._ask_folder
         self.choose_printer: Callable[[], QPrinter | None] = self._ask_printer
         self.message: Callable[[str], None] = self._tell
@@ -117,6 +118,12 @@ class DocumentOutput:
             "Save as PDF",
             str(Path(_documents_folder()) / suggested),
             "PDF documents (*.pdf)",
+        )
+        return Path(chosen) if chosen else None
+
+    def _ask_any_file(self, suggested: str, kind: str) -> Path | None:
+        chosen, _ = QFileDialog.getSaveFileName(
+            self._parent, "Save", str(Path(_documents_folder()) / suggested), kind
         )
         return Path(chosen) if chosen else None
 
@@ -171,6 +178,36 @@ class DocumentOutput:
         self.task = run_in_background(
             self._parent, work, lambda p: self.message(f"Saved {p.name}."), label="Saving…"
         )
+
+    def save_file(
+        self,
+        suggested: str,
+        kind: str,
+        prepare: Callable[[], PreparedDocument],
+        done: Callable[[Path], None] | None = None,
+    ) -> None:
+        """Any document (FHIR JSON, an encrypted package): ask where, then prepare,
+        render off the GUI thread and write atomically. `kind` is the dialog's filter."""
+        path = self.choose_any_file(suggested, kind)
+        if path is None:
+            return
+        try:
+            document = prepare()
+        except Exception as error:
+            show_error(self._parent, error)
+            return
+
+        def work() -> Path:
+            save_document(path, document.render())
+            return path
+
+        def finished(saved: Path) -> None:
+            if done is not None:
+                done(saved)
+            else:
+                self.message(f"Saved {saved.name}.")
+
+        self.task = run_in_background(self._parent, work, finished, label="Saving…")
 
     def save_each_as_pdf(self, prepare: Prepare) -> None:
         """Several documents (one letter per client): ask for a folder, write each."""

@@ -6,6 +6,7 @@ method that is unguarded, or that nobody thought to call from each role, fails h
 Then each role calls each method: `PermissionDenied` exactly when the permissions
 table says no, each refusal audited as `permission_denied`, and a refused call
 changes nothing. A signed-out or locked session gets `SessionLocked` from every one.
+Handing records out (issue 7) takes its rows from tests/services/role_records_args.py.
 The chart's methods (issue 5) take their arguments from tests/services/role_chart_args.py:
 the front desk is refused every one of them.
 """
@@ -62,6 +63,7 @@ from tests.services.role_chart_args import (
     build_chart_records,
     chart_state,
 )
+from tests.services.role_records_args import RECORDS_ARGUMENTS, prepare_records
 
 OWNER_PASSWORD = "lantern orchard quietly 1987 tides"
 USER_PASSWORD = "meadow copper violin 2024 rain"
@@ -151,6 +153,11 @@ class Caller:
             secret = totp.new_secret()
         self.after_success.append(lambda: self.practice.secrets.update({self.username: secret}))
         return (secret, totp.current_code(secret, self.practice.clock.now())), {}
+
+    @property
+    def allowed_to_act(self) -> bool:
+        """Signed in: an argument factory may call a service to make what it needs."""
+        return self.practice.services.session.state is SessionState.SIGNED_IN
 
     @property
     def allowed_to_manage(self) -> bool:
@@ -340,6 +347,7 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
         {},
     ),
     **CHART_ARGUMENTS,
+    **RECORDS_ARGUMENTS,
     "Clients.search": lambda c: (("lop",), {}),
     "Clients.clinicians": _no_args,
     "Clients.open": lambda c: ((CLIENT_ID,), {}),
@@ -422,6 +430,7 @@ def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
         Action.VIEW_SCHEDULE,
         Action.EDIT_SCHEDULE,
         Action.EXPORT_SCHEDULE,
+        Action.PRINT_SUPERBILLS,
     }
     desk = clinician | {
         Action.EDIT_CLIENTS,
@@ -434,6 +443,8 @@ def test_the_table_keeps_clinical_and_admin_work_apart() -> None:
         assert allowed(Role.CLINICIAN, action) is (action in clinician | CLINICAL), action
         assert allowed(Role.FRONT_DESK, action) is (action in desk), action
     assert {Action.VIEW_CHART, Action.SIGN_NOTES, Action.EMERGENCY_ACCESS} <= CLINICAL
+    # Records leave the practice only through those who may read them.
+    assert {Action.RELEASE_RECORDS, Action.MANAGE_RELEASES, Action.VIEW_DISCLOSURES} <= CLINICAL
     assert Action.REVIEW_EMERGENCY_ACCESS not in CLINICAL
     assert not CLINICAL & desk
 
@@ -581,6 +592,7 @@ def _build_template(practice: Practice, data_dir: Path, keyring: MemoryKeyring) 
     backup = services.backups.backup_job(drive).run().path
     services.session.sign_out()
     records = build_chart_records(services, practice.sign_in, practice.passwords)
+    prepare_records(services, practice.sign_in, practice.passwords, records)
     observed = _observe(practice)
     assert observed.denials == []
     now = practice.clock.now()

@@ -148,7 +148,7 @@ def test_audit_export_csv_pdf_and_print(
     view.choose_csv = lambda: tmp_path / "audit.csv"
     view.export_as_csv()
     _wait(qtbot, view)
-    assert (tmp_path / "audit.csv").read_text().count("emergency_access_granted") == 1
+    assert (tmp_path / "audit.csv").read_text().count(actions.EMERGENCY_ACCESS_GRANTED) == 1
     view.output.choose_file = lambda suggested: tmp_path / "report"
     view.save_report()
     _wait(qtbot, view.output)

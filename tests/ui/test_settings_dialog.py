@@ -68,7 +68,7 @@ def fill_password_field(field: PasswordField, password: str) -> None:
 def test_owner_sees_all_three_tabs(qtbot: QtBot, practice: Practice) -> None:
     practice.sign_in("owner")
     dialog = make_dialog(qtbot, practice)
-    assert dialog.tab_titles() == ["My account", "Practice", "Users"]
+    assert dialog.tab_titles() == ["My account", "Practice", "Billing", "Users"]
     shot(dialog, "settings-my-account")
     dialog.show_tab("Practice")
     shot(dialog, "settings-practice")

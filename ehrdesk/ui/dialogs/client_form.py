@@ -39,6 +39,7 @@ from ehrdesk.services.registry import Services
 from ehrdesk.ui.dialogs import LockWatcher
 from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.widgets.card import heading
+from ehrdesk.ui.widgets.records_menu import RecordsMenu
 
 #: (tab, [(field, label)]): the form's layout. Every text field of ClientDraft is here.
 TABS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
@@ -163,6 +164,11 @@ class ClientDialog(QDialog):
         self.problem.hide()
         layout.addWidget(self.problem)
         buttons = QDialogButtonBox()
+        self.records_menu: RecordsMenu | None = None
+        if overview is not None:
+            self.records_menu = RecordsMenu(services, lambda: client_id, parent=self)
+            self.records_menu.fill_for_role()
+            buttons.addButton(self.records_menu, QDialogButtonBox.ButtonRole.ActionRole)
         if self.editable:
             self.save = buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
             self.save.setDefault(True)

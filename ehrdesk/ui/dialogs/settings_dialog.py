@@ -33,6 +33,7 @@ from ehrdesk.security.passwords import PasswordPolicy
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.clipboard import ClipboardGuard
 from ehrdesk.ui.dialogs import LockWatcher, line_up_labels
+from ehrdesk.ui.dialogs.billing_settings import BILLING, BillingTab
 from ehrdesk.ui.dialogs.change_password import ChangePasswordDialog
 from ehrdesk.ui.dialogs.schedule_settings import ScheduleSettingsBox
 from ehrdesk.ui.dialogs.second_factor import SecondFactorDialog
@@ -311,6 +312,10 @@ class SettingsDialog(QDialog):
         if allowed(role, Action.EDIT_PRACTICE_SETTINGS):
             self.practice_tab = PracticeTab(services)
             self.tabs.addTab(self.practice_tab, PRACTICE)
+        self.billing_tab: BillingTab | None = None
+        if allowed(role, Action.EDIT_PRACTICE_SETTINGS):
+            self.billing_tab = BillingTab(services)
+            self.tabs.addTab(self.billing_tab, BILLING)
         if allowed(role, Action.VIEW_USERS):
             self.users_panel = UsersPanel(services, clipboard)
             manage = allowed(role, Action.MANAGE_USERS)

@@ -55,6 +55,7 @@ from ehrdesk.ui.views.note_editor import NoteEditor
 from ehrdesk.ui.views.plan_editor import PlanEditor
 from ehrdesk.ui.views.psychotherapy_editor import PsychotherapyEditor
 from ehrdesk.ui.widgets.chart_header import ChartHeaderWidget
+from ehrdesk.ui.widgets.records_menu import RecordsMenu
 
 
 def _button(text: str, name: str, slot: object) -> QPushButton:
@@ -66,6 +67,8 @@ def _button(text: str, name: str, slot: object) -> QPushButton:
 
 class ChartView(ChartDocuments, QWidget):
     closed = Signal()
+    #: The owner asked who opened this chart: the workspace shows the audit screen.
+    access_requested = Signal(int)
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,6 +117,9 @@ class ChartView(ChartDocuments, QWidget):
                 partial(self.hand_to_client, instrument),
             )
         self.measure_button.setMenu(menu)
+        self.records_menu = RecordsMenu(
+            services, lambda: self.client_id, show_access=self.access_requested.emit
+        )
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search your notes in this chart")
         self.search.setAccessibleName("Search your notes in this chart")
@@ -129,6 +135,7 @@ class ChartView(ChartDocuments, QWidget):
             self.diagnoses_button,
             self.plan_button,
             self.measure_button,
+            self.records_menu,
         ):
             actions.addWidget(widget)
         actions.addStretch(1)
@@ -241,6 +248,7 @@ class ChartView(ChartDocuments, QWidget):
         self.client_id = client_id
         self._show_header(opened.header)
         self.model.set_first_page(opened.first_page)
+        self.records_menu.fill_for_role()
         self.template.clear()
         for template in self._services.notes.templates():
             self.template.addItem(template.name, template.id)

@@ -13,8 +13,9 @@ from ehrdesk.ui.widgets.card import heading
 
 CAPTION = (
     "A psychotherapy note is yours alone: nobody else can open it, not the owner and not "
-    "another clinician, and it is left out of every print and export. Every opening is "
-    "logged. Keep it to your process notes; the progress note is the record of care."
+    "another clinician, and it is left out of every print and export unless you include "
+    "it when handing out the record. Every opening is logged. Keep it to your process "
+    "notes; the progress note is the record of care."
 )
 
 

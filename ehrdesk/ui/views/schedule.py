@@ -3,8 +3,8 @@
 One service call loads what is shown (one query). Keyboard: arrows move the cursor,
 Page Up/Page Down go back and forward, T goes to today, Enter opens the appointment
 under the cursor (or books there), Insert or Ctrl+N books. Cleared on lock.
-Printing the day's schedule belongs to the reports step: its action is here,
-disabled, and `print_requested` is the hook it will connect to.
+Print… prints or saves the day or week shown, for the clinician or the practice
+shown, through the one document path (the front desk may; no clinical content).
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,9 +33,11 @@ from ehrdesk.core.errors import InvalidInput
 from ehrdesk.core.front_desk import AppointmentStatus, ScheduleEntry
 from ehrdesk.core.permissions import Action, allowed
 from ehrdesk.core.recurrence import to_local
+from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.registry import Services
 from ehrdesk.storage.atomic import write_atomically
 from ehrdesk.ui.errors import show_error
+from ehrdesk.ui.printing import DocumentOutput
 from ehrdesk.ui.widgets.card import heading
 from ehrdesk.ui.widgets.week_grid import Block, WeekGrid
 
@@ -45,8 +49,6 @@ def monday_of(day: date) -> date:
 
 
 class ScheduleView(QWidget):
-    #: The reports step connects here to print the shown day (date, clinician or None).
-    print_requested = Signal(object, object)
     #: (client id, appointment id to write the note for, or 0): open the client's chart.
     chart_requested = Signal(int, int)
 
@@ -73,10 +75,16 @@ class ScheduleView(QWidget):
             "Busy times and appointment types only, for the next 90 days: no client names"
         )
         self.export_button.clicked.connect(self.export_ics)
-        self.print_button = QPushButton("&Print…")
-        self.print_button.setAccessibleName("Print the day's schedule")
-        self.print_button.setToolTip("Printing the day's schedule comes with the reports")
-        self.print_button.setEnabled(False)
+        self.output = DocumentOutput(self)
+        self.print_button = QToolButton()
+        self.print_button.setText("&Print…")
+        self.print_button.setAccessibleName("Print the schedule shown")
+        self.print_button.setToolTip("The day or week shown: times, clients, types and rooms")
+        self.print_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        print_menu = QMenu(self.print_button)
+        print_menu.addAction("&Print…", self.print_schedule)
+        print_menu.addAction("Save as P&DF…", self.save_schedule)
+        self.print_button.setMenu(print_menu)
         for button in (self.book_button, self.export_button, self.print_button):
             top.addWidget(button)
 
@@ -327,6 +335,25 @@ class ScheduleView(QWidget):
             write_atomically(Path(path), data)
         except Exception as error:
             show_error(self, error)
+
+    # Printing ---------------------------------------------------------------------------
+
+    def _prepare(self, purpose: Purpose) -> PreparedDocument:
+        days = int(self.span.currentData() or 7)
+        return self._services.schedule_print.schedule(
+            self.first_day(), days, self.clinician.currentData(), purpose
+        )
+
+    def print_schedule(self) -> None:
+        if self.clinician.count():
+            self.output.print(self._prepare)
+
+    def save_schedule(self) -> None:
+        if self.clinician.count():
+            span = "day" if self.span.currentData() == 1 else "week"
+            self.output.save_as_pdf(
+                file_name("Schedule", span, self.first_day().isoformat()), self._prepare
+            )
 
     def clear(self) -> None:
         self.entries = []

@@ -32,6 +32,7 @@ from ehrdesk.ui.views.audit import AuditView
 from ehrdesk.ui.views.backups import BackupsView
 from ehrdesk.ui.views.chart import ChartView
 from ehrdesk.ui.views.clients import ClientsView
+from ehrdesk.ui.views.emergency_review import EmergencyReviewView
 from ehrdesk.ui.views.incidents import IncidentsView
 from ehrdesk.ui.views.safeguards import SafeguardsView
 from ehrdesk.ui.views.schedule import ScheduleView
@@ -54,6 +55,7 @@ PLACES = (
     Place("waitlist", "Waitlist", Action.MANAGE_WAITLIST),
     Place("audit", "Audit", Action.VIEW_AUDIT_LOG),
     Place("incidents", "Incidents", Action.MANAGE_INCIDENTS),
+    Place("emergency", "Emergency use", Action.REVIEW_EMERGENCY_ACCESS),
     Place("safeguards", "Safeguards", Action.MANAGE_SAFEGUARDS),
     Place("security", "Security check", Action.RUN_SECURITY_CHECK),
     Place("backups", "Backups", Action.MANAGE_BACKUPS),
@@ -89,8 +91,13 @@ class Workspace(QWidget):
         self.security = SecurityCheckView(services)
         self.today.show_events.connect(self.show_audit_events)
         self.today.show_incident.connect(self.show_incident)
+        self.emergency = EmergencyReviewView(services)
+        self.emergency.show_events.connect(self.show_audit_events)
         self.chart = ChartView(services)
         self.chart.closed.connect(self.close_chart)
+        self.chart.access_requested.connect(
+            lambda client_id: self.show_audit_events(AuditFilter.for_client(client_id))
+        )
         self.schedule = ScheduleView(services)
         self.clients = ClientsView(services)
         self.waitlist = WaitlistView(services)
@@ -104,6 +111,7 @@ class Workspace(QWidget):
             "waitlist": self.waitlist,
             "audit": self.audit,
             "incidents": self.incidents,
+            "emergency": self.emergency,
             "safeguards": self.safeguards,
             "security": self.security,
             "backups": self.backups,
@@ -198,7 +206,14 @@ class Workspace(QWidget):
         self.stack.setCurrentWidget(view)
         if view is self.today:
             self.refresh_today()
-        elif view in (self.audit, self.incidents, self.safeguards, self.security, self.backups):
+        elif view in (
+            self.audit,
+            self.incidents,
+            self.emergency,
+            self.safeguards,
+            self.security,
+            self.backups,
+        ):
             view.refresh()
         elif view is self.clients:
             self._load(self.clients.show_for_role)
