@@ -53,9 +53,11 @@ def create_demo_practice(
     years: float = DEFAULT_YEARS,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    long_chart_notes: int = 0,
 ) -> DemoReport:
     """Create the demo practice in `services.data_dir` (which must hold none) and
-    fill it with a synthetic practice of `patients` clients over `years` years."""
+    fill it with a synthetic practice of `patients` clients over `years` years (and,
+    if asked, one long-term client with a chart of `long_chart_notes` notes)."""
     fresh = plan_new_vault()
     plan = NewVaultPlan(
         fresh.vault_id, recovery.new_recovery_key(), TOTP_SECRET, fresh.recovery_codes
@@ -84,7 +86,12 @@ def create_demo_practice(
                 users.password_changed(record, services.clock.now(), must_change=False)
             tx.audit("demo_prepared")
         return fill_practice(
-            services, patients=patients, years=years, progress=progress, cancelled=cancelled
+            services,
+            patients=patients,
+            years=years,
+            progress=progress,
+            cancelled=cancelled,
+            long_chart_notes=long_chart_notes,
         )
     finally:
         services.session.sign_out()

@@ -3,6 +3,7 @@ voided (the schema refuses any other update, and every delete)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from ehrdesk.core.chart import MeasureResult, ScorePoint
@@ -15,6 +16,17 @@ _COLUMNS = (
     "m.id, m.client_id, m.instrument, m.answers, m.total, m.band, m.risk_flag, "
     "m.administered_at, u.full_name, m.by_client, m.voided_at, m.row_version"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalMeasure:
+    """A result entered by the clinician in the session (bulk path)."""
+
+    id: int
+    client_id: int
+    scored: Score
+    administered_at: datetime
+    entered_by: int
 
 
 def _result(row: tuple[object, ...]) -> MeasureResult:
@@ -67,6 +79,30 @@ class MeasureRepository:
             ),
         )
         return self.get(int(cur.lastrowid))
+
+    def add_many(self, rows: list[HistoricalMeasure]) -> None:
+        """Bulk-insert results entered in the past, with the ids they carry (the
+        synthetic practices' generator): the rows `add` writes."""
+        self._conn.executemany(
+            "INSERT INTO measure_result (id, client_id, instrument, answers, total, band, "
+            "risk_flag, administered_at, entered_by, by_client, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            [
+                (
+                    r.id,
+                    r.client_id,
+                    r.scored.instrument.value,
+                    ",".join(str(a) for a in r.scored.answers),
+                    r.scored.total,
+                    r.scored.band,
+                    int(r.scored.risk_flag),
+                    utc_text(r.administered_at),
+                    r.entered_by,
+                    utc_text(r.administered_at),
+                )
+                for r in rows
+            ],
+        )
 
     def get(self, measure_id: int) -> MeasureResult:
         row = self._conn.execute(

@@ -56,15 +56,21 @@ def searchable_text(sections: tuple[NoteSection, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HistoricalNote:
+    """A note written in the past, for the synthetic practices' bulk path: signed at
+    `signed_at`, or still a draft when that is None."""
+
+    id: int
     client_id: int
     author_id: int
     template: NoteTemplate
+    appointment_id: int | None
     service_at: datetime
     duration_minutes: int
     cpt_code: str
     location: str
     sections: tuple[NoteSection, ...]
-    signed_at: datetime
+    written_at: datetime
+    signed_at: datetime | None
 
 
 def _template(row: tuple[object, ...]) -> NoteTemplate:
@@ -315,45 +321,41 @@ class NoteRepository:
             for i, c, name, at, t in rows
         ]
 
-    def add_signed_history(self, rows: list[HistoricalNote]) -> int:
-        """Bulk-insert notes that were written and signed in the past (synthetic demo
-        and benchmark practices), with their search rows; returns how many."""
-        if not rows:
-            return 0
-        first = int(
-            self._conn.execute("SELECT coalesce(max(id), 0) + 1 FROM progress_note").fetchone()[0]
-        )
+    def add_history(self, rows: list[HistoricalNote]) -> int:
+        """Bulk-insert notes written in the past with the ids they carry, and their
+        search rows, as `add`, `save_draft` and `sign` would have left them (the
+        synthetic practices' generator); returns how many."""
         self._conn.executemany(
             "INSERT INTO progress_note (id, client_id, author_id, template_id, template_name, "
-            "service_at, duration_minutes, cpt_code, location, sections, status, signed_by, "
-            "signed_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?, ?, ?, ?)",
+            "appointment_id, service_at, duration_minutes, cpt_code, location, sections, "
+            "status, signed_by, signed_at, created_at, updated_at, row_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    first + i,
+                    r.id,
                     r.client_id,
                     r.author_id,
                     r.template.id,
                     r.template.name,
+                    r.appointment_id,
                     utc_text(r.service_at),
                     r.duration_minutes,
                     r.cpt_code,
                     r.location,
                     sections_json(r.sections),
-                    r.author_id,
-                    utc_text(r.signed_at),
-                    utc_text(r.service_at),
-                    utc_text(r.signed_at),
+                    "draft" if r.signed_at is None else "signed",
+                    None if r.signed_at is None else r.author_id,
+                    None if r.signed_at is None else utc_text(r.signed_at),
+                    utc_text(r.written_at),
+                    utc_text(r.written_at if r.signed_at is None else r.signed_at),
+                    1 if r.signed_at is None else 2,
                 )
-                for i, r in enumerate(rows)
+                for r in rows
             ],
         )
         self._conn.executemany(
             "INSERT INTO note_search (rowid, owner, body) VALUES (?, ?, ?)",
-            [
-                (2 * (first + i), owner_token(r.author_id), searchable_text(r.sections))
-                for i, r in enumerate(rows)
-            ],
+            [(2 * r.id, owner_token(r.author_id), searchable_text(r.sections)) for r in rows],
         )
         return len(rows)
 
