@@ -10,7 +10,7 @@ from ehrdesk.core.chart import MeasureResult, ScorePoint
 from ehrdesk.core.errors import ConcurrentEditError, NotFound
 from ehrdesk.core.measures import Instrument, Score
 from ehrdesk.storage.chart import parse_utc, utc_text
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 
 _COLUMNS = (
     "m.id, m.client_id, m.instrument, m.answers, m.total, m.band, m.risk_flag, "
@@ -127,8 +127,8 @@ class MeasureRepository:
     def for_client(self, client_id: int, limit: int = 200) -> list[MeasureResult]:
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM measure_result m JOIN user u ON u.id = m.entered_by "  # noqa: S608 - constants
-            "WHERE m.client_id = ? ORDER BY m.administered_at DESC, m.id DESC LIMIT ?",
-            (client_id, limit),
+            f"WHERE m.client_id = ? ORDER BY m.administered_at DESC, m.id DESC {limit_sql(limit)}",
+            (client_id,),
         )
         return [_result(r) for r in rows]
 
@@ -137,10 +137,10 @@ class MeasureRepository:
         points: list[ScorePoint] = []
         for instrument in Instrument:
             rows = self._conn.execute(
-                "SELECT administered_at, total FROM measure_result "
+                "SELECT administered_at, total FROM measure_result "  # noqa: S608 - a number
                 "WHERE client_id = ? AND instrument = ? AND voided_at IS NULL "
-                "ORDER BY administered_at DESC, id DESC LIMIT ?",
-                (client_id, instrument.value, per_instrument),
+                f"ORDER BY administered_at DESC, id DESC {limit_sql(per_instrument)}",
+                (client_id, instrument.value),
             ).fetchall()
             points += [ScorePoint(instrument, parse_utc(at), int(t)) for at, t in reversed(rows)]
         return points

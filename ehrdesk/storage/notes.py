@@ -27,7 +27,7 @@ from ehrdesk.core.chart import (
 )
 from ehrdesk.core.errors import ConcurrentEditError, InvalidInput, NotFound
 from ehrdesk.storage.chart import CLIENT_NAME_SQL, parse_utc, utc_text
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 
 _NOTE_COLUMNS = (
     "n.id, n.client_id, n.author_id, a.full_name, n.template_id, n.template_name, "
@@ -313,8 +313,8 @@ class NoteRepository:
             f"SELECT n.id, n.client_id, {CLIENT_NAME_SQL}, n.service_at, n.template_name "  # noqa: S608 - constants
             "FROM progress_note n JOIN client c ON c.id = n.client_id "
             "WHERE n.author_id = ? AND n.status = 'draft' "
-            "ORDER BY n.service_at LIMIT ?",
-            (author_id, limit),
+            f"ORDER BY n.service_at {limit_sql(limit)}",
+            (author_id,),
         )
         return [
             UnsignedNote(int(i), int(c), str(name), parse_utc(str(at)), str(t))
@@ -375,9 +375,9 @@ class NoteRepository:
         if match is None:
             return []
         hits = self._conn.execute(
-            "SELECT rowid, snippet(note_search, 1, ?, ?, '…', 12) FROM note_search "
-            "WHERE note_search MATCH ? ORDER BY rowid DESC LIMIT ?",
-            (HIT_START, HIT_END, match, limit),
+            "SELECT rowid, snippet(note_search, 1, ?, ?, '…', 12) FROM note_search "  # noqa: S608 - a number
+            f"WHERE note_search MATCH ? ORDER BY rowid DESC {limit_sql(limit)}",
+            (HIT_START, HIT_END, match),
         ).fetchall()
         if not hits:
             return []

@@ -10,7 +10,7 @@ import pytest
 import sqlcipher3
 
 from ehrdesk.core.errors import VaultDamaged
-from ehrdesk.storage.database import Database
+from ehrdesk.storage.database import Database, limit_sql
 
 KEY = os.urandom(32)
 
@@ -84,3 +84,10 @@ def test_transaction_rolls_back_on_error(db_path: Path) -> None:
 def test_the_key_must_be_32_bytes(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         Database.open(tmp_path / "x.ehrdb", b"short", create=True)
+
+
+def test_a_limit_written_into_sql_is_only_ever_a_number() -> None:
+    assert limit_sql(50) == "LIMIT 50"
+    assert limit_sql(True) == "LIMIT 1"
+    with pytest.raises(ValueError):
+        limit_sql("50; DROP TABLE client")  # type: ignore[arg-type]
