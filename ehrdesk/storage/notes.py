@@ -85,6 +85,21 @@ def _template(row: tuple[object, ...]) -> NoteTemplate:
     )
 
 
+def note_rowid(note_id: int) -> int:
+    """A note's row in `note_search`: negated so that ascending order is newest first
+    (0006_note_search_newest_first.sql)."""
+    return -2 * note_id
+
+
+def addendum_rowid(addendum_id: int) -> int:
+    return -(2 * addendum_id + 1)
+
+
+def _decoded(rowid: int) -> tuple[int, bool]:
+    """(note or addendum id, whether it is an addendum) of a `note_search` row."""
+    return -rowid // 2, bool(-rowid % 2)
+
+
 def owner_token(user_id: int) -> str:
     return f"u{user_id}"
 
@@ -182,7 +197,7 @@ class NoteRepository:
             ),
         )
         note_id = int(cur.lastrowid)
-        self._index(2 * note_id, author_id, searchable_text(sections))
+        self._index(note_rowid(note_id), author_id, searchable_text(sections))
         return self.get(note_id)
 
     def get(self, note_id: int) -> ProgressNote:
@@ -246,7 +261,7 @@ class NoteRepository:
         )
         if cur.rowcount != 1:
             raise ConcurrentEditError
-        self._index(2 * note.id, note.author_id, searchable_text(sections))
+        self._index(note_rowid(note.id), note.author_id, searchable_text(sections))
         return self.get(note.id)
 
     def sign(
@@ -270,14 +285,14 @@ class NoteRepository:
         )
         if cur.rowcount != 1:
             raise ConcurrentEditError
-        self._conn.execute("DELETE FROM note_search WHERE rowid = ?", (2 * note.id,))
+        self._conn.execute("DELETE FROM note_search WHERE rowid = ?", (note_rowid(note.id),))
 
     def add_addendum(self, note: ProgressNote, author_id: int, text: str, now: datetime) -> None:
         cur = self._conn.execute(
             "INSERT INTO note_addendum (note_id, author_id, body, signed_at) VALUES (?, ?, ?, ?)",
             (note.id, author_id, text, utc_text(now)),
         )
-        self._index(2 * int(cur.lastrowid) + 1, author_id, text)
+        self._index(addendum_rowid(int(cur.lastrowid)), author_id, text)
 
     def addenda(self, note_id: int) -> tuple[Addendum, ...]:
         rows = self._conn.execute(
@@ -355,7 +370,10 @@ class NoteRepository:
         )
         self._conn.executemany(
             "INSERT INTO note_search (rowid, owner, body) VALUES (?, ?, ?)",
-            [(2 * r.id, owner_token(r.author_id), searchable_text(r.sections)) for r in rows],
+            [
+                (note_rowid(r.id), owner_token(r.author_id), searchable_text(r.sections))
+                for r in rows
+            ],
         )
         return len(rows)
 
@@ -376,24 +394,25 @@ class NoteRepository:
             return []
         hits = self._conn.execute(
             "SELECT rowid, snippet(note_search, 1, ?, ?, '…', 12) FROM note_search "  # noqa: S608 - a number
-            f"WHERE note_search MATCH ? ORDER BY rowid DESC {limit_sql(limit)}",
+            f"WHERE note_search MATCH ? ORDER BY rowid {limit_sql(limit)}",
             (HIT_START, HIT_END, match),
         ).fetchall()
         if not hits:
             return []
-        note_of: dict[int, int] = {}
-        addendum_ids = [int(r) // 2 for r, _ in hits if int(r) % 2]
+        decoded = [(_decoded(int(rowid)), str(snippet)) for rowid, snippet in hits]
+        note_of: dict[int, int] = {}  # addendum id → its note's id
+        addendum_ids = [i for (i, addendum), _ in decoded if addendum]
         for start in range(0, len(addendum_ids), 500):
             chunk = addendum_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             note_of.update(
-                (2 * int(a) + 1, int(n))
+                (int(a), int(n))
                 for a, n in self._conn.execute(
                     f"SELECT id, note_id FROM note_addendum WHERE id IN ({marks})",  # noqa: S608 - placeholders only
                     chunk,
                 )
             )
-        note_ids = sorted({note_of.get(int(r), int(r) // 2) for r, _ in hits})
+        note_ids = sorted({note_of.get(i, i) if addendum else i for (i, addendum), _ in decoded})
         marks = ",".join("?" * len(note_ids))
         facts = {
             int(i): (int(c), str(name), parse_utc(str(at)))
@@ -404,13 +423,11 @@ class NoteRepository:
             )
         }
         out = []
-        for rowid, snippet in hits:
-            note_id = note_of.get(int(rowid), int(rowid) // 2)
+        for (entry_id, addendum), snippet in decoded:
+            note_id = note_of.get(entry_id, -1) if addendum else entry_id
             if note_id in facts:
                 client_id, name, at = facts[note_id]
-                out.append(
-                    NoteSearchHit(note_id, client_id, name, at, str(snippet), bool(int(rowid) % 2))
-                )
+                out.append(NoteSearchHit(note_id, client_id, name, at, snippet, addendum))
         out.sort(key=lambda h: h.service_at, reverse=True)
         return out
 
