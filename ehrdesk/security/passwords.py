@@ -32,7 +32,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 from ehrdesk.core.errors import InvalidInput
 
@@ -341,6 +340,10 @@ def _mentions_context(pw: str, words: Sequence[str], sequence: Sequence[Any]) ->
 
 
 def _zxcvbn(pw: str, words: Sequence[str]) -> dict[str, Any]:
+    # Imported at the first check, not at start-up: loading its dictionaries is a
+    # tenth of a second the sign-in window need not wait for (bench/startup.py).
+    from zxcvbn import zxcvbn  # noqa: PLC0415
+
     with _zxcvbn_lock:
         result: dict[str, Any] = zxcvbn(pw, user_inputs=list(words), max_length=_CHECK_PREFIX)
     return result
