@@ -151,6 +151,15 @@ class Schedule:
         return AppointmentRepository(conn).entries(start, end, clinician_id)
 
     @requires(Action.VIEW_SCHEDULE)
+    def today(self) -> list[ScheduleEntry]:
+        """Today's appointments in the practice's zone, in time order: the whole
+        practice for those who act for every clinician, else one's own."""
+        conn = self._session.database.conn
+        zone_now = self._clock.now().astimezone(practice_zone(conn))
+        start, end = local_day_bounds(zone_now.date(), 1, practice_zone(conn))
+        return AppointmentRepository(conn).entries(start, end, acting_for(self._session))
+
+    @requires(Action.VIEW_SCHEDULE)
     def entry(self, appointment_id: int) -> ScheduleEntry:
         entry = AppointmentRepository(self._session.database.conn).entry(appointment_id)
         self._check_mine(entry.appointment)

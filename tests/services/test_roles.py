@@ -354,6 +354,7 @@ ARGUMENTS: dict[str, Callable[[Caller], Args]] = {
     "Schedule.rooms": _no_args,
     "Schedule.add_room": lambda c: (("Room 9",), {}),
     "Schedule.days": lambda c: ((date(2026, 3, 2), 7, CARLA_ID), {}),
+    "Schedule.today": _no_args,
     "Schedule.entry": lambda c: ((TODAY_ID,), {}),
     "Schedule.conflicts": lambda c: ((_booking(20),), {}),
     "Schedule.book": lambda c: ((_booking(20),), {}),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -376,3 +376,42 @@ def test_the_front_desk_has_no_chart_buttons_on_an_appointment(
 
     assert "C&hart" not in texts and "&Write note" not in texts
     assert "Check &in" in texts
+
+
+def test_today_lists_the_day_and_opens_an_appointment_to_check_in(
+    desk: FrontDesk, qtbot: QtBot
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from ehrdesk.ui.views.workspace import Workspace
+
+    ana, bea = desk.client("Ana", "Lopez"), desk.client("Bea", "Kim")
+    # The clock says 14:00 UTC, 08:00 in Chicago: one later today, one tomorrow.
+    [later] = desk.services.schedule.book(desk.draft(ana, local(2026, 3, 2, 11)))
+    desk.services.schedule.book(desk.draft(bea, local(2026, 3, 3, 11)))
+    desk.services.session.sign_out()
+    signed = desk.practice.sign_in("frank")
+    workspace = Workspace(desk.services)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    workspace.show_for(signed)
+    table = workspace.today.appointments.table
+
+    assert table.rowCount() == 1
+    assert [table.item(0, c).text() for c in (0, 1, 5)] == [
+        "11:00–11:50",
+        "Lopez, Ana",
+        "Booked",
+    ]
+
+    def check_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, AppointmentDialog)
+        dialog.status_buttons[AppointmentStatus.CHECKED_IN].click()
+        dialog.reject()
+
+    QTimer.singleShot(0, check_in)
+    workspace.today.appointments.appointment_requested.emit(later.id)
+
+    assert desk.services.schedule.entry(later.id).appointment.status is AppointmentStatus.CHECKED_IN
+    assert table.item(0, 5).text() == "Checked in"

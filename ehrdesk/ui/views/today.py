@@ -8,14 +8,18 @@ lock."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +31,7 @@ from ehrdesk.services.auth import SignedIn
 from ehrdesk.services.registry import Services
 from ehrdesk.ui.errors import show_error
 from ehrdesk.ui.widgets.card import heading
+from ehrdesk.ui.widgets.todays_appointments import TodaysAppointments
 
 CLIENT = Qt.ItemDataRole.UserRole + 1
 NOTE = Qt.ItemDataRole.UserRole + 2
@@ -38,8 +43,15 @@ INCIDENT = Qt.ItemDataRole.UserRole + 5
 def _list(name: str) -> QListWidget:
     widget = QListWidget()
     widget.setAccessibleName(name)
-    widget.setMaximumHeight(10 * widget.fontMetrics().lineSpacing())
+    _fit(widget)
     return widget
+
+
+def _fit(widget: QListWidget, most: int = 8) -> None:
+    """As tall as its lines (one at least, `most` at most; it scrolls beyond)."""
+    row = widget.sizeHintForRow(0) if widget.count() else widget.fontMetrics().height() + 6
+    rows = min(max(widget.count(), 1), most)
+    widget.setFixedHeight(rows * max(row, 1) + 2 * widget.frameWidth() + 4)
 
 
 class TodayView(QWidget):
@@ -49,11 +61,22 @@ class TodayView(QWidget):
     show_events = Signal(object)
     #: An incident's countdown was opened: show the incident register.
     show_incident = Signal(int)
+    #: One of today's appointments was opened (its id).
+    appointment_requested = Signal(int)
 
     def __init__(self, services: Services | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
-        layout = QVBoxLayout(self)
+        # A long day (every list full) scrolls instead of squeezing the lists.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroller = QScrollArea()
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        scroller.setWidget(inner)
+        outer.addWidget(scroller)
+        layout = QVBoxLayout(inner)
         self.greeting = heading("", scale=1.6)
         self.greeting.setAccessibleName("Greeting")
         layout.addWidget(self.greeting)
@@ -61,6 +84,10 @@ class TodayView(QWidget):
         self.notes.setWordWrap(True)
         self.notes.setAccessibleName("Reminders")
         layout.addWidget(self.notes)
+        self.appointments = TodaysAppointments()
+        self.appointments.appointment_requested.connect(self.appointment_requested)
+        self.appointments.hide()
+        layout.addWidget(self.appointments)
         self.attention_heading = heading("Needs your attention", scale=1.1)
         self.attention = _list("Unusual activity and incident deadlines")
         self.attention.setWordWrap(True)
@@ -115,7 +142,7 @@ class TodayView(QWidget):
             self.emergency_reason,
             self.acknowledge,
         ]
-        self._charts = self._owner = False
+        self._charts = self._owner = self._schedule = False
         self._set_visible(charts=False, owner=False)
 
     def _set_visible(self, *, charts: bool, owner: bool) -> None:
@@ -145,6 +172,7 @@ class TodayView(QWidget):
             self.attention.addItem(item)
         if not countdowns and not flags:
             self.attention.addItem("No unusual activity and no incident deadlines.")
+        _fit(self.attention)
         self._show_attention(True)
 
     def _open_attention(self, item: QListWidgetItem) -> None:
@@ -171,6 +199,7 @@ class TodayView(QWidget):
             )
         notes.extend(reminders or [])
         self.notes.setText("\n\n".join(notes))
+        self._schedule = allowed(user.role, Action.VIEW_SCHEDULE)
         self._charts = allowed(user.role, Action.WRITE_NOTES)
         self._owner = allowed(user.role, Action.REVIEW_EMERGENCY_ACCESS)
         self._set_visible(charts=self._charts, owner=self._owner)
@@ -178,8 +207,24 @@ class TodayView(QWidget):
 
     def refresh(self) -> None:
         """The lists again (coming back to Today from a chart)."""
+        if self._schedule:
+            self.refresh_appointments()
         if self._charts or self._owner:
             self.refresh_lists(charts=self._charts, owner=self._owner)
+
+    def refresh_appointments(self) -> None:
+        services = self._services
+        if services is None:
+            return
+        try:
+            entries = services.schedule.today()
+            zone = ZoneInfo(services.schedule.settings().time_zone)
+            names = {c.id: c.full_name for c in services.schedule.clinicians()}
+        except Exception as error:
+            show_error(self, error)
+            return
+        self.appointments.show_entries(entries, zone, names)
+        self.appointments.show()
 
     def refresh_lists(self, *, charts: bool = True, owner: bool = False) -> None:
         services = self._services
@@ -206,6 +251,8 @@ class TodayView(QWidget):
                     )  # fmt: skip
                 if not self.reviews.count():
                     self.reviews.addItem("No plan is due for review in the next two weeks.")
+                _fit(self.unsigned)
+                _fit(self.reviews)
             if owner:
                 self.emergency.clear()
                 self.emergency_reason.clear()
@@ -221,6 +268,7 @@ class TodayView(QWidget):
                 if not self.emergency.count():
                     self.emergency.addItem("No chart was opened with emergency access.")
                 self.acknowledge.setEnabled(self.emergency.item(0).data(GRANT) is not None)
+                _fit(self.emergency)
         except Exception as error:
             show_error(self, error)
 
@@ -279,6 +327,7 @@ class TodayView(QWidget):
             )
         if not hits:
             self.results.addItem(f"None of your notes holds “{query}”.")
+        _fit(self.results)
         self.results.setVisible(True)
 
     def clear(self) -> None:
@@ -289,7 +338,9 @@ class TodayView(QWidget):
         self._show_attention(False)
         self.search.clear()
         self.emergency_reason.clear()
-        self._charts = self._owner = False
+        self._charts = self._owner = self._schedule = False
+        self.appointments.clear()
+        self.appointments.hide()
         self._set_visible(charts=False, owner=False)
 
 

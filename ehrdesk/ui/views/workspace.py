@@ -75,7 +75,9 @@ class Workspace(QWidget):
         self.nav = QListWidget()
         self.nav.setAccessibleName("Navigation")
         em = self.fontMetrics().horizontalAdvance("M")
-        self.nav.setFixedWidth(11 * em)
+        widest = max(self.nav.fontMetrics().horizontalAdvance(p.label) for p in PLACES)
+        self.nav.setFixedWidth(widest + 3 * em)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         self.today = TodayView(services)
         self.today.chart_requested.connect(self.open_chart)
@@ -93,6 +95,7 @@ class Workspace(QWidget):
         self.clients = ClientsView(services)
         self.waitlist = WaitlistView(services)
         self.clients.chart_requested.connect(self.open_chart)
+        self.today.appointment_requested.connect(self.open_appointment)
         self.schedule.chart_requested.connect(self.open_chart_for_appointment)
         self.views: dict[str, QWidget] = {
             "today": self.today,
@@ -240,6 +243,12 @@ class Workspace(QWidget):
             else:
                 self.chart.show_note(note)
         return True
+
+    def open_appointment(self, appointment_id: int) -> None:
+        """From Today: the appointment's dialog (check in, cancel, the chart)."""
+        self.schedule.open_appointment(appointment_id)
+        if self.stack.currentWidget() is self.today:
+            self.refresh_today()
 
     def open_chart_for_appointment(self, client_id: int, appointment_id: int) -> None:
         """From the schedule: the client's chart, and the appointment's note if asked."""
