@@ -27,6 +27,7 @@ from ehrdesk.core.audit_review import AuditFilter
 from ehrdesk.core.recurrence import local_day_bounds, zone
 from ehrdesk.core.search_terms import query_words
 from ehrdesk.services.activity import compute_flags, practice_hours, thresholds
+from ehrdesk.services.schedule_rules import clinicians
 from ehrdesk.storage.appointments import AppointmentRepository
 from ehrdesk.storage.assessments import TreatmentPlanRepository
 from ehrdesk.storage.audit_review import AuditQueries
@@ -78,6 +79,19 @@ def _filter(spec: dict[str, Any]) -> AuditFilter:
     return AuditFilter(**values)
 
 
+def _day(spec: dict[str, Any], conn: Connection) -> Callable[[int | None], object]:
+    """Today's appointments (one clinician's, or None: everyone's) and the clinicians'
+    names, as the Today view asks for them."""
+    start, end = local_day_bounds(date.fromisoformat(spec["day"]), 1, zone(spec["zone"]))
+    appointments = AppointmentRepository(conn)
+
+    def day(clinician: int | None) -> object:
+        clinicians(conn)
+        return appointments.entries(start, end, clinician)
+
+    return day
+
+
 def measure(conn: Connection, spec: dict[str, Any]) -> dict[str, list[float]]:
     """The figures' queries as the services run them, minus permission checks and
     audit events (those write; the baseline only reads)."""
@@ -102,7 +116,10 @@ def measure(conn: Connection, spec: dict[str, Any]) -> dict[str, list[float]]:
         notes, plans = NoteRepository(conn), TreatmentPlanRepository(conn)
         by = date.fromisoformat(today["by"])
 
+        day = _day(today, conn)
+
         def lists() -> None:
+            day(today["author"])
             notes.unsigned(today["author"])
             plans.reviews_due(by, today["author"])
 
@@ -114,7 +131,10 @@ def measure(conn: Connection, spec: dict[str, Any]) -> dict[str, list[float]]:
         waiting = EmergencyAccessRepository(conn)
         by, now = date.fromisoformat(owner["by"]), datetime.fromisoformat(owner["now"])
 
+        owner_day = _day(owner, conn)
+
         def owner_lists() -> None:
+            owner_day(None)
             notes.unsigned(owner["author"])
             plans.reviews_due(by, owner["author"])
             waiting.waiting()

@@ -22,6 +22,7 @@ from bench.plain import export_plain, run_baseline
 from bench.practices import Practice, memory_security_on
 from ehrdesk.core.audit_review import AuditFilter
 from ehrdesk.core.models import Role
+from ehrdesk.core.recurrence import zone
 from ehrdesk.services.charting import REVIEW_WINDOW_DAYS
 from ehrdesk.storage.users import UserRepository
 
@@ -161,16 +162,23 @@ def measure(practice: Practice, only: set[str], runs: dict[str, int]) -> list[Fi
         if "today" in only:
 
             def today() -> None:
+                _todays_appointments(services)
                 charts.unsigned_notes()
                 charts.plan_reviews_due()
 
             today()
             ours["today"] = timed_ms(today, runs["today"])
-            facts["today"] = {"unsigned_notes": len(charts.unsigned_notes())}
+            facts["today"] = {
+                "unsigned_notes": len(charts.unsigned_notes()),
+                "appointments": len(services.schedule.today()),
+            }
             by = (practice.clock.now() + timedelta(days=REVIEW_WINDOW_DAYS)).date()
+            day = practice.clock.now().astimezone(zone(tz)).date()
             spec["today"] = {
                 "author": people["clinician"],
                 "by": by.isoformat(),
+                "day": day.isoformat(),
+                "zone": tz,
                 "runs": runs["today"],
             }
         if "chart" in only:
@@ -199,10 +207,15 @@ def measure(practice: Practice, only: set[str], runs: dict[str, int]) -> list[Fi
         workspace_today = _owner_today(services)
         workspace_today()
         ours["today_owner"] = timed_ms(workspace_today, runs["today"])
-        facts["today_owner"] = {"flags": len(services.activity.flags())}
+        facts["today_owner"] = {
+            "flags": len(services.activity.flags()),
+            "appointments": len(services.schedule.today()),
+        }
         spec["today_owner"] = {
             "author": people["demo"],
             "by": spec["today"]["by"],
+            "day": spec["today"]["day"],
+            "zone": tz,
             "now": practice.clock.now().isoformat(),
             "runs": runs["today"],
         }
@@ -274,7 +287,8 @@ def measure(practice: Practice, only: set[str], runs: dict[str, int]) -> list[Fi
             figure(
                 "today",
                 size,
-                f"Today view, clinician ({facts['today']['unsigned_notes']} unsigned notes)",
+                f"Today view, clinician ({facts['today']['appointments']} appointments, "
+                f"{facts['today']['unsigned_notes']} unsigned notes)",
                 "ms",
                 ours["today"],
                 baseline=baseline["today"],
@@ -286,7 +300,8 @@ def measure(practice: Practice, only: set[str], runs: dict[str, int]) -> list[Fi
             figure(
                 "today_owner",
                 size,
-                "Today view, owner (+ unusual-activity flags over the last week's events, "
+                f"Today view, owner ({facts['today_owner']['appointments']} appointments in "
+                "the practice; unusual-activity flags over the last week's events, "
                 f"{facts['today_owner']['flags']} found)",
                 "ms",
                 ours["today_owner"],
@@ -358,12 +373,21 @@ def measure(practice: Practice, only: set[str], runs: dict[str, int]) -> list[Fi
     return figures
 
 
+def _todays_appointments(services: Any) -> None:
+    """Today's appointments as the Today view lists them (ui/views/today.py:
+    refresh_appointments): one's own, or the whole practice's for the owner."""
+    services.schedule.today()
+    services.schedule.settings()
+    services.schedule.clinicians()
+
+
 def _owner_today(services: Any) -> Any:
     """What Today asks for when the owner signs in or comes back to it
     (ui/views/workspace.py: refresh_today)."""
 
     def today() -> None:
         services.backups.reminder()
+        _todays_appointments(services)
         services.charts.unsigned_notes()
         services.charts.plan_reviews_due()
         services.emergency.notices()
