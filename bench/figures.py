@@ -189,3 +189,18 @@ TARGETS: dict[str, list[Target]] = {
     "startup": [Target("p95", "<", 1.5)],
     "memory": [Target("median", "<", 400, sizes=("huge",))],
 }
+
+
+def parse_target(text: str) -> tuple[str, Target]:
+    """`KEY:STAT<VALUE` (or `<=`, `>=`), e.g. `search:p95<15`: a target to check a
+    figure against instead of the issue's (to try a stricter one, or to check that a
+    miss is reported)."""
+    key, _, rule = text.partition(":")
+    stat = next((s for s in ("p95", "median", "ratio") if rule.startswith(s)), None)
+    if not key or stat is None:
+        raise ValueError(f"not KEY:STAT<VALUE: {text!r}")
+    rest = rule[len(stat) :]
+    op = next((o for o in ("<=", ">=", "<") if rest.startswith(o)), None)
+    if op is None:
+        raise ValueError(f"not KEY:STAT<VALUE: {text!r}")
+    return key, Target(stat, op, float(rest[len(op) :]))
