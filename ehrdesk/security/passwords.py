@@ -27,7 +27,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import metadata
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -251,6 +250,8 @@ CHECK_RULES_VERSION = 1
 
 
 def _zxcvbn_version() -> str:
+    from importlib import metadata  # noqa: PLC0415 - a start-up cost only this needs
+
     try:
         return metadata.version("zxcvbn")
     except metadata.PackageNotFoundError:  # a frozen build without package metadata

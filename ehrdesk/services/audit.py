@@ -20,7 +20,6 @@ from ehrdesk.core.audit_review import AuditFilter
 from ehrdesk.core.clock import Clock
 from ehrdesk.core.models import AuditEvent
 from ehrdesk.core.permissions import Action
-from ehrdesk.reports.audit_report import MAX_EVENTS, AuditReport, render_audit_report
 from ehrdesk.security import kdf
 from ehrdesk.security.subkeys import audit_key
 from ehrdesk.services.activity import practice_hours
@@ -179,6 +178,13 @@ class AuditReview:
     @requires(Action.EXPORT_AUDIT_LOG)
     def audit_report(self, filt: AuditFilter, purpose: Purpose) -> PreparedDocument:
         """The filtered view as a PDF report, audited as exported or printed."""
+        # Loaded when a document is made, not at start-up: reportlab takes a while.
+        from ehrdesk.reports.audit_report import (  # noqa: PLC0415
+            MAX_EVENTS,
+            AuditReport,
+            render_audit_report,
+        )
+
         conn = self._session.database.conn
         queries = AuditQueries(conn)
         events = queries.page(filt, limit=MAX_EVENTS + 1)
