@@ -140,7 +140,7 @@ def probe(data_dir: Path, spec: dict[str, Any]) -> dict[str, Any]:
     for text in spec["searches"]:
         clients.search.setText(text[:-1])
         clients.refresh()
-        settle(app, lambda: resets and watch.since(table) > resets[-1])
+        settle(app, lambda: bool(resets) and watch.since(table) > resets[-1])
         clients.search.setFocus()
         start = time.perf_counter()
         QTest.keyClick(clients.search, text[-1])

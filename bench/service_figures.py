@@ -367,9 +367,9 @@ def measure(practice: Practice, only: set[str], runs: dict[str, int]) -> list[Fi
         figures.append(verify_chain(practice, runs["audit_verify"]))
     if services.session.state.value != "signed_out":
         services.session.sign_out()
-    for f in figures:
-        if f.baseline_label == plain_label:
-            f.extra["plain_export_s"] = facts["plain_export_s"]
+    for shown in figures:
+        if shown.baseline_label == plain_label:
+            shown.extra["plain_export_s"] = facts["plain_export_s"]
     return figures
 
 

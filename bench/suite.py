@@ -60,7 +60,7 @@ RUNS = {
 }
 SLOW_RUNS = {
     "audit_verify": {"small": (5, 2), "large": (3, 1), "huge": (1, 1)},
-    "backup": {"large": (3, 1), "huge": (1, 1)},
+    "backup": {"tiny": (1, 1), "large": (3, 1), "huge": (1, 1)},
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
