@@ -16,6 +16,7 @@ unlock figure is the real one.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -107,16 +108,28 @@ class _Progress:
 
 def ensure(size: Size, *, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     """The cached practice of `size` (generated now if missing); returns its meta data
-    (counts, generation time, the long chart's client)."""
+    (counts, generation time, the long chart's client).
+
+    Generation holds a lock beside the cache folder, so a second suite started
+    meanwhile waits for the practice instead of wiping the first one's scratch folder;
+    a scratch folder found with nobody holding the lock is a stopped build's, and is
+    started afresh."""
     folder = cache_folder(size, seed)
     meta_file = folder / "meta.json"
-    if meta_file.exists():
-        meta = dict(json.loads(meta_file.read_text()))
-        if meta.get("schema", 0) < runner.LATEST_VERSION:
-            meta = _migrate(folder / "practice", meta)
-            meta_file.write_text(json.dumps(meta, indent=1))
-        return meta
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    if not meta_file.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not meta_file.exists():
+                _generate(size, seed, folder)
+    meta = dict(json.loads(meta_file.read_text()))
+    if meta.get("schema", 0) < runner.LATEST_VERSION:
+        meta = _migrate(folder / "practice", meta)
+        meta_file.write_text(json.dumps(meta, indent=1))
+    return meta
+
+
+def _generate(size: Size, seed: int, folder: Path) -> None:
     scratch = folder.with_name(folder.name + ".partial")
     shutil.rmtree(scratch, ignore_errors=True)
     clock = FrozenClock(NOW)
@@ -154,7 +167,6 @@ def ensure(size: Size, *, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     }
     (scratch / "meta.json").write_text(json.dumps(meta, indent=1))
     scratch.rename(folder)
-    return meta
 
 
 def _migrate(practice: Path, meta: dict[str, Any]) -> dict[str, Any]:
