@@ -3,7 +3,9 @@
 Each run starts a fresh process on an existing practice and leaves as soon as the
 first screen is painted (EHRDESK_BENCH_QUIT_WHEN_SHOWN=1). The baseline, measured in
 the same run, is a bare PySide6 program that shows one empty window and quits the
-same way, so the ratio is what ehrdesk adds to Python and Qt starting at all.
+same way, so the ratio is what ehrdesk adds to Python and Qt starting at all. The
+suite (`python -m bench`) measures it on its practices with `startup_samples`; on its
+own this script makes an empty practice.
 Run: `.venv/bin/python -m bench.startup [--runs N]` (offscreen unless DISPLAY is set).
 """
 
@@ -35,14 +37,41 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def environment(home: Path) -> dict[str, str]:
+    """A throwaway home, no keyring, offscreen unless there is a display; and Python's
+    bytecode cached (in the throwaway home, written by the warm-up run), as an
+    installed app starts: PYTHONDONTWRITEBYTECODE would make every run compile every
+    module again, a second of start-up no user sees."""
+    env = dict(os.environ, HOME=str(home))
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
+    return env
+
+
+def startup_samples(data_dir: Path, runs: int, home: Path) -> tuple[list[float], list[float]]:
+    """Seconds to the sign-in window of the practice in `data_dir` (a fresh process
+    each run), and of a bare PySide6 window; one run of each first warms the caches."""
+    env = environment(home)
+    env["EHRDESK_BENCH_QUIT_WHEN_SHOWN"] = "1"
+    app = [sys.executable, "-m", "ehrdesk", "--data-dir", str(data_dir)]
+    bare = [sys.executable, "-c", BARE_QT]
+    timed(app, env)  # warm the file cache once, for both
+    timed(bare, env)
+    ehrdesk_times, bare_times = [], []
+    for _ in range(runs):
+        ehrdesk_times.append(timed(app, env))
+        bare_times.append(timed(bare, env))
+    return ehrdesk_times, bare_times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, EHRDESK_TEST_FAST_KDF="1", HOME=tmp)
-        env.setdefault("QT_QPA_PLATFORM", "offscreen")
-        env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+        env = dict(environment(Path(tmp)), EHRDESK_TEST_FAST_KDF="1")
         data = Path(tmp) / "practice"
         subprocess.run(
             [
@@ -67,15 +96,7 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        env["EHRDESK_BENCH_QUIT_WHEN_SHOWN"] = "1"
-        app = [sys.executable, "-m", "ehrdesk", "--data-dir", str(data)]
-        bare = [sys.executable, "-c", BARE_QT]
-        timed(app, env)  # warm the file cache once, for both
-        timed(bare, env)
-        ehrdesk_times, bare_times = [], []
-        for _ in range(runs):
-            ehrdesk_times.append(timed(app, env))
-            bare_times.append(timed(bare, env))
+        ehrdesk_times, bare_times = startup_samples(data, runs, Path(tmp))
     result = {
         "runs": runs,
         "startup_median_s": round(statistics.median(ehrdesk_times), 3),

@@ -476,6 +476,7 @@ def _demo(services: Services, args: argparse.Namespace, console: Console) -> int
             "appointments": report.appointments,
             "clinicians": report.clinicians,
             "waitlist": report.waitlist,
+            "notes": report.notes,
             "audit_events": report.audit_events,
             "seconds": round(time.monotonic() - started, 1),
         }
@@ -490,6 +491,7 @@ def _demo(services: Services, args: argparse.Namespace, console: Console) -> int
         summary = (
             f"Generated {generated['clients']:,} clients, {generated['appointments']:,} "
             f"appointments with {generated['clinicians']} clinicians, "
+            f"{generated['notes']:,} notes, {generated['audit_events']:,} audit events, "
             f"{generated['waitlist']} waiting, in {generated['seconds']} s.\n"
         )
     console.result(

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import segno
-
 QUIET_ZONE = 4  # modules of light border that the QR standard asks for
 
 
 def qr_matrix(text: str) -> list[list[bool]]:
     """The modules of a regular (never Micro) QR code for `text`, without border;
     error correction M, raised where the size allows."""
+    # Loaded on the first code, not with the lock screen that may show one later.
+    import segno  # noqa: PLC0415
+
     code = segno.make_qr(text, error="m", boost_error=True)
     return [[bool(module) for module in row] for row in code.matrix]
 

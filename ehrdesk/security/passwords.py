@@ -27,12 +27,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import metadata
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 from ehrdesk.core.errors import InvalidInput
 
@@ -252,6 +250,8 @@ CHECK_RULES_VERSION = 1
 
 
 def _zxcvbn_version() -> str:
+    from importlib import metadata  # noqa: PLC0415 - a start-up cost only this needs
+
     try:
         return metadata.version("zxcvbn")
     except metadata.PackageNotFoundError:  # a frozen build without package metadata
@@ -341,6 +341,10 @@ def _mentions_context(pw: str, words: Sequence[str], sequence: Sequence[Any]) ->
 
 
 def _zxcvbn(pw: str, words: Sequence[str]) -> dict[str, Any]:
+    # Imported at the first check, not at start-up: loading its dictionaries is a
+    # tenth of a second the sign-in window need not wait for (bench/startup.py).
+    from zxcvbn import zxcvbn  # noqa: PLC0415
+
     with _zxcvbn_lock:
         result: dict[str, Any] = zxcvbn(pw, user_inputs=list(words), max_length=_CHECK_PREFIX)
     return result

@@ -19,15 +19,13 @@ import base64
 import binascii
 import secrets
 from collections.abc import Callable
-from typing import Protocol, TypeVar, runtime_checkable
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends.chainer import ChainerBackend
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from ehrdesk import APP_ID
 from ehrdesk.core.errors import KeyringUnavailable, WorkstationSecretMissing
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -186,6 +184,11 @@ class SystemKeyring:
 
     def _trusted_backend(self) -> KeyringBackend:
         """The backend to use, or KeyringUnavailable if there is no trustworthy one."""
+        # Imported here, not with the module: loading keyring and its backends takes a
+        # noticeable part of start-up, and the sign-in window needs no keyring.
+        import keyring  # noqa: PLC0415
+        from keyring.backends.chainer import ChainerBackend  # noqa: PLC0415
+
         backend = self._backend if self._backend is not None else _guarded(keyring.get_keyring)
         if isinstance(backend, ChainerBackend):
             chained: list[KeyringBackend] = _guarded(lambda: list(ChainerBackend.backends))

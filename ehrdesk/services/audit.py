@@ -20,8 +20,6 @@ from ehrdesk.core.audit_review import AuditFilter
 from ehrdesk.core.clock import Clock
 from ehrdesk.core.models import AuditEvent
 from ehrdesk.core.permissions import Action
-from ehrdesk.reports.audit_report import MAX_EVENTS, AuditReport, render_audit_report
-from ehrdesk.reports.disclosures import AccessReport, render_access_report
 from ehrdesk.security import kdf
 from ehrdesk.security.subkeys import audit_key
 from ehrdesk.services.activity import practice_hours
@@ -182,6 +180,13 @@ class AuditReview:
     @requires(Action.EXPORT_AUDIT_LOG)
     def audit_report(self, filt: AuditFilter, purpose: Purpose) -> PreparedDocument:
         """The filtered view as a PDF report, audited as exported or printed."""
+        # Loaded when a document is made, not at start-up: reportlab takes a while.
+        from ehrdesk.reports.audit_report import (  # noqa: PLC0415
+            MAX_EVENTS,
+            AuditReport,
+            render_audit_report,
+        )
+
         conn = self._session.database.conn
         queries = AuditQueries(conn)
         events = queries.page(filt, limit=MAX_EVENTS + 1)
@@ -224,6 +229,12 @@ class AuditReview:
     def client_access_report(self, client_id: int, purpose: Purpose) -> PreparedDocument:
         """ "Who opened this record": every audit event about one client, newest first, as
         a document with the client's name on it; audited against the client."""
+        from ehrdesk.reports.audit_report import MAX_EVENTS  # noqa: PLC0415 - start-up
+        from ehrdesk.reports.disclosures import (  # noqa: PLC0415 - start-up
+            AccessReport,
+            render_access_report,
+        )
+
         conn = self._session.database.conn
         client = ClientRepository(conn).get(client_id)
         events = AuditQueries(conn).page(AuditFilter.for_client(client_id), limit=MAX_EVENTS + 1)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from icalendar import Calendar, Event
-
 from ehrdesk import __version__
 from ehrdesk.core.clock import Clock
 from ehrdesk.core.errors import InvalidInput
@@ -47,6 +45,9 @@ class ScheduleExport:
         repo = AppointmentRepository(conn)
         labels = {t.code: t.label for t in repo.types(active_only=False)}
         stamp = self._clock.now()
+        # icalendar is loaded on the first export, not at start-up (it takes a while).
+        from icalendar import Calendar, Event  # noqa: PLC0415
+
         calendar = Calendar()
         calendar.add("prodid", f"-//ehrdesk//{__version__}//EN")
         calendar.add("version", "2.0")

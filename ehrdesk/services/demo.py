@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ehrdesk.core.models import Role
 from ehrdesk.security import recovery, totp
-from ehrdesk.services.demo_data import DemoReport, Progress, fill_practice
 from ehrdesk.services.registry import Services
 from ehrdesk.services.vault import NewVaultPlan, plan_new_vault
 from ehrdesk.storage.users import UserRepository
+
+if TYPE_CHECKING:
+    from ehrdesk.services.demo_data import DemoReport, Progress
 
 PRACTICE_NAME = "Demo Practice"
 PASSWORD = "sunlit harbour kettle 2026"  # noqa: S105 - published demo credentials
@@ -53,9 +56,15 @@ def create_demo_practice(
     years: float = DEFAULT_YEARS,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    long_chart_notes: int = 0,
 ) -> DemoReport:
     """Create the demo practice in `services.data_dir` (which must hold none) and
-    fill it with a synthetic practice of `patients` clients over `years` years."""
+    fill it with a synthetic practice of `patients` clients over `years` years (and,
+    if asked, one long-term client with a chart of `long_chart_notes` notes)."""
+    # The generator is imported here, not with this module: the app imports this module
+    # at start-up for the demo's credentials, and need not load the generator then.
+    from ehrdesk.services.demo_data import fill_practice  # noqa: PLC0415
+
     fresh = plan_new_vault()
     plan = NewVaultPlan(
         fresh.vault_id, recovery.new_recovery_key(), TOTP_SECRET, fresh.recovery_codes
@@ -84,7 +93,12 @@ def create_demo_practice(
                 users.password_changed(record, services.clock.now(), must_change=False)
             tx.audit("demo_prepared")
         return fill_practice(
-            services, patients=patients, years=years, progress=progress, cancelled=cancelled
+            services,
+            patients=patients,
+            years=years,
+            progress=progress,
+            cancelled=cancelled,
+            long_chart_notes=long_chart_notes,
         )
     finally:
         services.session.sign_out()

@@ -1,17 +1,24 @@
 """A synthetic practice at any size: clients, clinicians, rooms, weekly courses of
-appointments with no-shows and cancellations, and a waitlist.
+appointments with no-shows and cancellations, a waitlist, and the charts: a progress
+note for every appointment that took place (signed, or still a draft), PHQ-9 and GAD-7
+along each course, and diagnoses after each intake (services/chart_demo.py).
 
 The bulk path writes the same rows the services write (through the same
 repositories) and the same audit events, chained by the same HMAC, so
 `ehrdesk check` verifies the log afterwards. The practice is simulated week by week:
 new clients arrive and are booked into a clinician's free weekly slot (an intake,
 then a weekly or fortnightly series); appointments that have happened are checked
-in and completed, missed or cancelled. Audit events are written in time order.
+in and completed, missed or cancelled, and what the clinician wrote about each session
+is written in the week it happened. Audit events are written in time order. On
+request, one long-term client (seen twice a week for years, before and during the
+simulated period) has a chart of a given number of notes: the chart the benchmark
+suite opens.
 
-Seeded and deterministic: the same seed, size and GENERATOR_VERSION give the same
-practice, so the benchmark suite can cache a generated practice by them. More kinds
-of records (the chart's notes, later) are added as another `_Week` step, and
-GENERATOR_VERSION goes up.
+Seeded and deterministic: the same seed, size, "now" and GENERATOR_VERSION give the
+same practice, so the benchmark suite can cache a generated practice by them. The
+charts and the long-term client draw from random streams of their own, so adding them
+left the schedule of a seed as it was. Any change to what is generated bumps
+GENERATOR_VERSION.
 
 Only a demo vault is filled (`vault.json` says demo): synthetic data never goes
 into a real practice.
@@ -43,6 +50,8 @@ from ehrdesk.core.front_desk import (
 from ehrdesk.core.models import Role, User, UserStatus
 from ehrdesk.core.recurrence import from_local, rule_text
 from ehrdesk.services import synthetic_people as people
+from ehrdesk.services.chart_demo import ChartHistory, Visit
+from ehrdesk.services.notes import default_cpt
 from ehrdesk.services.registry import Services
 from ehrdesk.services.schedule_rules import practice_zone
 from ehrdesk.storage.appointments import AppointmentRepository, NewAppointment
@@ -51,16 +60,23 @@ from ehrdesk.storage.clients import ClientRepository
 from ehrdesk.storage.users import UserRepository
 from ehrdesk.storage.waitlist import WaitlistRepository
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 20260302
 #: Weekly slots of every clinician: Monday to Friday, these local hours.
 SLOT_HOURS = (9, 10, 11, 13, 14, 15, 16, 17)
 SLOTS = [(day, hour) for day in range(5) for hour in SLOT_HOURS]
 #: Appointments a clinician is aimed to see in a week (of 40 slots).
 TARGET_WEEKLY_LOAD = 30
-#: Mean appointments per client: an intake and a course of about ten sessions.
-MEAN_PER_CLIENT = 11
-FLUSH_EVENTS = 60_000
+#: Mean appointments per client: an intake and a course of about a dozen sessions
+#: (100,000 clients then hold about 1.3 million appointments and a million notes).
+MEAN_PER_CLIENT = 14
+#: Events (and the rows they describe) written per transaction: fewer, larger commits
+#: write each page of the audit log's indexes once instead of many times.
+FLUSH_EVENTS = 200_000
+#: The page cache while generating (KiB): the audit log's indexes of a large practice
+#: are hundreds of megabytes, inserted into at many places; the session's own size
+#: comes back afterwards.
+GENERATION_CACHE_KIB = 256 * 1024
 ROOM_COUNT_PER_CLINICIANS = 1  # every clinician has a room of their own
 
 Progress = Callable[[int, int, str], None]
@@ -73,6 +89,10 @@ class DemoReport:
     clinicians: int
     audit_events: int
     waitlist: int
+    notes: int = 0
+    draft_notes: int = 0
+    measures: int = 0
+    diagnoses: int = 0
 
 
 @dataclass
@@ -93,6 +113,7 @@ class _Generator:
     def __init__(self, services: Services, patients: int, years: float, seed: int) -> None:
         self.services = services
         self.rng = random.Random(seed)  # noqa: S311 - synthetic data, seeded on purpose
+        self.seed = seed
         conn = services.session.database.conn
         self.tz: ZoneInfo = practice_zone(conn)
         now = services.clock.now()
@@ -117,6 +138,13 @@ class _Generator:
         self.later_events: dict[int, list[AuditRecord]] = defaultdict(list)
         self.counts = {"clients": 0, "appointments": 0, "events": 0, "waitlist": 0}
         self.week = 0  # the week being simulated
+        self.charts = ChartHistory(
+            conn,
+            rng=random.Random(f"{seed}-charts"),  # noqa: S311 - seeded on purpose
+            now=now,
+            week_of=self._week_of,
+            event=self._event,
+        )
 
     # Set-up ---------------------------------------------------------------------------
 
@@ -221,7 +249,9 @@ class _Generator:
         self.counts["clients"] += 1
         self._event(created, "client_created", self.desk, "client", cid)
         # The intake, once; then the course as one series.
-        self._appointment(clinician, cid, "intake", self._at(first_day, hour), 60, None, created, c)
+        self._appointment(
+            clinician, cid, "intake", self._at(first_day, hour), 60, None, created, c, number=0
+        )
         sid = self.next_series
         self.next_series += 1
         course_start = first_day + timedelta(weeks=interval)
@@ -239,7 +269,9 @@ class _Generator:
         kind = "telehealth" if telehealth else "individual"
         for n in range(sessions):
             day = course_start + timedelta(weeks=n * interval)
-            self._appointment(clinician, cid, kind, self._at(day, hour), 50, sid, created, c)
+            self._appointment(
+                clinician, cid, kind, self._at(day, hour), 50, sid, created, c, number=n + 1
+            )
         if draft.status is not ClientStatus.ACTIVE:
             self._event(
                 self._at(self.first_monday + timedelta(weeks=end_week, days=1), 10),
@@ -261,7 +293,12 @@ class _Generator:
         series_id: int | None,
         booked_at: datetime,
         c: int,
+        *,
+        number: int,
+        attends: bool = False,
     ) -> None:
+        """One appointment (the `number`th of its course, 0 for the first); one that
+        took place goes to the chart step. `attends`: it took place if it is past."""
         rng = self.rng
         aid = self.next_appointment
         self.next_appointment += 1
@@ -269,7 +306,7 @@ class _Generator:
         status = AppointmentStatus.BOOKED
         cancelled_by, late, changed_at, changed_by = None, False, None, None
         if ends <= self.now:
-            roll = rng.random()
+            roll = 0.0 if attends else rng.random()
             if roll < 0.82:
                 status, changed_at, changed_by = AppointmentStatus.COMPLETED, ends, clinician
                 self._event(
@@ -332,33 +369,104 @@ class _Generator:
             if cancelled_by is not None:
                 reason = cancelled_by.value + (",late" if late else "")
             self._event(changed_at, action, changed_by, "appointment", aid, reason)
+        if status is AppointmentStatus.COMPLETED:
+            self.charts.took_place(
+                Visit(
+                    appointment_id=aid,
+                    client_id=client_id,
+                    clinician=clinician,
+                    type_code=kind,
+                    starts=starts,
+                    ends=ends,
+                    cpt_code=default_cpt(kind, minutes),
+                    location="Telehealth (client at home)" if kind == "telehealth" else "Office",
+                    number=number,
+                )
+            )
 
     # The simulation -----------------------------------------------------------------
+
+    def long_chart(self, notes: int) -> None:
+        """One client seen twice a week (Mondays and Thursdays at 8:00, before every
+        clinician's weekly slots, so nothing collides) up to yesterday, long enough to
+        have `notes` notes: a chart of years, as the benchmarks open it. Their own
+        random stream: the rest of the practice is the same with or without them."""
+        rng = random.Random(f"{self.seed}-long-chart")  # noqa: S311 - seeded on purpose
+        c = next((i for i, u in enumerate(self.clinicians) if u.username == "clinician"), 0)
+        clinician = self.clinicians[c]
+        days: list[date] = []
+        day = self.today - timedelta(days=1)
+        while len(days) < notes:
+            if day.weekday() in (0, 3):
+                days.append(day)
+            day -= timedelta(days=1)
+        days.reverse()
+        number = {d: n for n, d in enumerate(days)}
+        created = self._at(days[0] - timedelta(days=10), 11)
+        self.week = self._week_of(created)
+        cid = self.next_client
+        self.next_client += 1
+        self.pending.clients.append(
+            (cid, people.client_draft(rng, self.today, clinician.id), created)
+        )
+        self.counts["clients"] += 1
+        self._event(created, "client_created", self.desk, "client", cid)
+        for weekday in (0, 3):
+            series = [d for d in days if d.weekday() == weekday]
+            sid = self.next_series
+            self.next_series += 1
+            repeat = Repeat(interval_weeks=1, count=len(series))
+            self.pending.series.append(
+                (
+                    sid,
+                    rule_text(repeat),
+                    f"{series[0]}T08:00:00",
+                    self.tz.key,
+                    _text(created),
+                    self.desk.id,
+                )
+            )
+            for d in series:
+                self._appointment(
+                    clinician,
+                    cid,
+                    "individual",
+                    self._at(d, 8),
+                    50,
+                    sid,
+                    created,
+                    c,
+                    number=number[d],
+                    attends=True,
+                )
 
     def run(self, progress: Progress | None, cancelled: Callable[[], bool] | None) -> None:
         per_week = self.patients / max(1, self.past_weeks - 1)
         owed = 0.0
         waiting: list[int] = []  # weeks in which someone found no slot
-        for week in range(self.past_weeks):
+        first = min([0, *self.later_events, *self.charts.weeks_queued()])
+        for week in range(first, self.past_weeks):
             self.week = week
             if cancelled is not None and cancelled():
                 self.flush()
                 raise UserCancelled
-            owed += per_week
-            arrivals = min(int(owed), self.patients - self.counts["clients"])
-            owed -= arrivals
-            for _ in range(arrivals):
-                if not self.arrive(week):
-                    waiting.append(week)
-            retry, waiting = waiting, []
-            for asked in retry:
-                if self.counts["clients"] >= self.patients or not self.arrive(week):
-                    waiting.append(asked)
+            if week >= 0:
+                owed += per_week
+                arrivals = min(int(owed), self.patients - self.counts["clients"])
+                owed -= arrivals
+                for _ in range(arrivals):
+                    if not self.arrive(week):
+                        waiting.append(week)
+                retry, waiting = waiting, []
+                for asked in retry:
+                    if self.counts["clients"] >= self.patients or not self.arrive(week):
+                        waiting.append(asked)
+            self.charts.write_week(week)
             self.pending.events.extend(sorted(self.later_events.pop(week, []), key=_time))
             if len(self.pending.events) >= FLUSH_EVENTS:
                 self.flush()
             if progress is not None:
-                progress(week + 1, self.past_weeks, self._label())
+                progress(week - first + 1, self.past_weeks - first, self._label())
         future = [w for w in sorted(self.later_events) if w >= self.past_weeks]
         for week in future:  # nothing after "now" has happened: only bookings are there
             self.pending.events.extend(
@@ -368,7 +476,10 @@ class _Generator:
         self.waitlist(len(waiting))
 
     def _label(self) -> str:
-        return f"{self.counts['clients']:,} clients, {self.counts['appointments']:,} appointments"
+        return (
+            f"{self.counts['clients']:,} clients, {self.counts['appointments']:,} appointments, "
+            f"{self.charts.counts['notes']:,} notes"
+        )
 
     def waitlist(self, queued: int) -> None:
         """Recent clients who want another slot, and anyone who found none."""
@@ -423,6 +534,7 @@ class _Generator:
                 pending.series,
             )
             AppointmentRepository(tx.conn).add_many(pending.appointments)
+            self.charts.insert(tx.conn)
             tx.audit_many(pending.events)
         self.counts["events"] += len(pending.events)
 
@@ -447,24 +559,40 @@ def fill_practice(
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    long_chart_notes: int = 0,
 ) -> DemoReport:
     """Fill the signed-in demo practice. The owner must be signed in; a practice
     that is not a demo is refused. A cancel keeps the weeks written so far (each
-    batch is whole, with its audit events) and raises UserCancelled."""
+    batch is whole, with its audit events) and raises UserCancelled.
+    `long_chart_notes`: also one long-term client with a chart of that many notes."""
     if not services.vaults.load().demo:
         raise InvalidInput("Synthetic data goes only into a demo practice.")
     if services.session.current_user().role is not Role.OWNER:
         raise InvalidInput("The demo's owner fills the demo practice.")
     if not 1 <= patients <= 1_000_000 or not 0 < years <= 30:
         raise InvalidInput("Choose 1 to 1,000,000 clients over up to 30 years.")
+    if not 0 <= long_chart_notes <= 5_000:
+        raise InvalidInput("A long chart holds up to 5,000 notes.")
     generator = _Generator(services, patients, years, seed)
-    generator.staff()
-    generator.run(progress, cancelled)
-    counts = generator.counts
+    conn = services.session.database.conn
+    cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+    conn.execute(f"PRAGMA cache_size = -{GENERATION_CACHE_KIB}")
+    try:
+        generator.staff()
+        if long_chart_notes:
+            generator.long_chart(long_chart_notes)
+        generator.run(progress, cancelled)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {cache}")
+    counts, charts = generator.counts, generator.charts.counts
     return DemoReport(
         clients=counts["clients"],
         appointments=counts["appointments"],
         clinicians=len(generator.clinicians),
         audit_events=counts["events"],
         waitlist=counts["waitlist"],
+        notes=charts["notes"],
+        draft_notes=charts["drafts"],
+        measures=charts["measures"],
+        diagnoses=charts["diagnoses"],
     )

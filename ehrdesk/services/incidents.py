@@ -25,12 +25,6 @@ from ehrdesk.core.compliance import (
 from ehrdesk.core.errors import InvalidInput, NotFound
 from ehrdesk.core.front_desk import postal_lines
 from ehrdesk.core.permissions import Action
-from ehrdesk.reports.compliance import (
-    IncidentRecord,
-    NotificationLetter,
-    render_incident,
-    render_letter,
-)
 from ehrdesk.services.activity import practice_hours
 from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.guard import requires
@@ -296,6 +290,8 @@ class IncidentRegister:
             "what_we_are_doing": incident.risk.mitigation.strip(),
             "incident_id": str(incident.id),
         }
+        from ehrdesk.reports.compliance import NotificationLetter, render_letter  # noqa: PLC0415
+
         letter = NotificationLetter(
             practice_name=practice,
             body=fill_template(template, values),
@@ -317,6 +313,8 @@ class IncidentRegister:
                 object_type="incident",
                 object_id=str(incident.id),
             )
+        from ehrdesk.reports.compliance import IncidentRecord, render_incident  # noqa: PLC0415
+
         record = IncidentRecord(
             practice_name=str(SettingsRepository(conn).get("practice_name", "")),
             incident=incident,

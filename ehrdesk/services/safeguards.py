@@ -5,8 +5,8 @@ reviews, and the written incident-response plan (each save a new version)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
-from typing import Final
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Final
 
 from ehrdesk import __version__
 from ehrdesk.core import audit_actions as actions
@@ -21,7 +21,6 @@ from ehrdesk.core.compliance import (
 from ehrdesk.core.errors import InvalidInput
 from ehrdesk.core.models import UserStatus
 from ehrdesk.core.permissions import Action
-from ehrdesk.reports.compliance import SafeguardRecords, render_safeguards
 from ehrdesk.services.activity import practice_hours
 from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.guard import requires
@@ -29,6 +28,9 @@ from ehrdesk.services.session import Session
 from ehrdesk.storage.database import Connection
 from ehrdesk.storage.safeguards import BusinessAssociates, ResponsePlans, TrainingLog
 from ehrdesk.storage.users import SettingsRepository, UserRepository
+
+if TYPE_CHECKING:
+    from ehrdesk.reports.compliance import SafeguardRecords
 
 MAX_FIELD: Final = 500
 MAX_PLAN: Final = 50_000
@@ -54,7 +56,16 @@ def training_due(conn: Connection) -> list[TrainingDue]:
     return out
 
 
+def _render(records: SafeguardRecords, practice: str, zone: str, now: datetime) -> bytes:
+    from ehrdesk.reports.compliance import render_safeguards  # noqa: PLC0415
+
+    return render_safeguards(records, practice, zone, now, __version__)
+
+
 def collect_records(conn: Connection, today: date) -> SafeguardRecords:
+    # Loaded when a document is made, not at start-up: reportlab takes a while.
+    from ehrdesk.reports.compliance import SafeguardRecords  # noqa: PLC0415
+
     return SafeguardRecords(
         training=TrainingLog(conn).all(),
         training_due=training_due(conn),
@@ -187,5 +198,5 @@ class Safeguards:
         return PreparedDocument(
             "Safeguard records",
             file_name("Safeguard records", now.strftime("%Y-%m-%d")),
-            lambda: render_safeguards(records, practice, zone, now, __version__),
+            lambda: _render(records, practice, zone, now),
         )

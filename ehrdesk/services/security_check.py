@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from ehrdesk import __version__
 from ehrdesk.core import audit_actions as actions
@@ -27,7 +27,6 @@ from ehrdesk.core.compliance import (
 )
 from ehrdesk.core.models import UserStatus
 from ehrdesk.core.permissions import Action
-from ehrdesk.reports.compliance import render_security_review
 from ehrdesk.security import kdf
 from ehrdesk.security.passwords import policy_fingerprint
 from ehrdesk.services.activity import compute_flags, practice_hours, thresholds
@@ -42,6 +41,9 @@ from ehrdesk.storage.incidents import IncidentRepository
 from ehrdesk.storage.safeguards import PasswordPolicyChecks
 from ehrdesk.storage.users import SettingsRepository, UserRepository
 from ehrdesk.storage.vault_file import VaultStore
+
+if TYPE_CHECKING:
+    from ehrdesk.reports.compliance import SafeguardRecords
 
 BACKUP_MAX_AGE: Final = timedelta(days=7)
 DRILL_MAX_AGE: Final = timedelta(days=365)
@@ -145,7 +147,7 @@ class SecurityCheck:
         return PreparedDocument(
             "Security risk review",
             file_name("Security risk review", report.checked_at.strftime("%Y-%m-%d")),
-            lambda: render_security_review(report, records, practice, zone.time_zone, __version__),
+            lambda: _render(report, records, practice, zone.time_zone),
         )
 
     # The items ------------------------------------------------------------------------
@@ -385,3 +387,12 @@ class SecurityCheck:
             f"Version {plan.version}, saved {_ago(now, plan.saved_at)}.",
             "Review the plan and save it again (once a year).",
         )
+
+
+def _render(
+    report: SecurityCheckReport, records: SafeguardRecords, practice: str, time_zone: str
+) -> bytes:
+    # Loaded when the record is made, not at start-up: reportlab takes a while.
+    from ehrdesk.reports.compliance import render_security_review  # noqa: PLC0415
+
+    return render_security_review(report, records, practice, time_zone, __version__)

@@ -23,7 +23,7 @@ from ehrdesk.core.front_desk import (
     ScheduleEntry,
 )
 from ehrdesk.storage.clients import display_name
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 from ehrdesk.storage.stamps import parse_stamp, stamp
 
 MAX_LENGTH = timedelta(hours=12)
@@ -376,8 +376,8 @@ class AppointmentRepository:
             params += older_than.params
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM appointment WHERE {where} "  # noqa: S608 - fixed fragments
-            "ORDER BY starts_at DESC, id DESC LIMIT ?",
-            (*params, limit),
+            f"ORDER BY starts_at DESC, id DESC {limit_sql(limit)}",
+            params,
         )
         return [_appointment(r) for r in rows]
 

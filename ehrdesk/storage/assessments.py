@@ -28,7 +28,7 @@ from ehrdesk.core.chart import (
 from ehrdesk.core.errors import ConcurrentEditError, NotFound
 from ehrdesk.storage.chart import parse_date, parse_utc, utc_text
 from ehrdesk.storage.clients import CLIENT_NAME_SQL
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 
 _INTAKE_COLUMNS = (
     "i.id, i.client_id, i.author_id, a.full_name, i.answers, i.suicide_risk, "
@@ -321,8 +321,8 @@ class TreatmentPlanRepository:
             "AND (? IS NULL OR c.assigned_clinician_id = ?) "
             "AND NOT EXISTS (SELECT 1 FROM treatment_plan q WHERE q.client_id = p.client_id "
             "  AND q.status = 'signed' AND (q.created_at, q.id) > (p.created_at, p.id)) "
-            "ORDER BY p.review_date LIMIT ?",
-            (by.isoformat(), clinician_id, clinician_id, limit),
+            f"ORDER BY p.review_date {limit_sql(limit)}",
+            (by.isoformat(), clinician_id, clinician_id),
         )
         return [
             PlanReviewDue(int(i), int(c), str(n), date.fromisoformat(str(r))) for i, c, n, r in rows

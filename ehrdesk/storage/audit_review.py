@@ -18,7 +18,7 @@ from typing import Any, Final
 from ehrdesk.core.audit_review import AuditFilter
 from ehrdesk.core.models import AuditEvent
 from ehrdesk.storage.audit import format_time
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 
 _COLUMNS: Final = "seq, at, user_id, username, role, action, object_type, object_id, reason, mac"
 
@@ -78,8 +78,7 @@ def search_sql(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY at DESC, seq DESC"
     if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
+        sql += " " + limit_sql(limit)
     return sql, params
 
 

@@ -20,7 +20,8 @@ from ehrdesk.core.chart import (
 )
 from ehrdesk.core.measures import Instrument
 from ehrdesk.storage.appointments import AppointmentRepository, OlderThan
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
+from ehrdesk.storage.stamps import parse_stamp
 from ehrdesk.storage.users import UserRepository
 
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -34,7 +35,8 @@ def utc_text(moment: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
+    """A stored time back (fromisoformat: strptime was a third of a chart's opening)."""
+    return parse_stamp(text)
 
 
 def parse_date(text: str | None) -> date | None:
@@ -81,8 +83,8 @@ class ChartRepository:
             "(SELECT count(*) FROM note_addendum a WHERE a.note_id = n.id) "
             "FROM progress_note n JOIN user u ON u.id = n.author_id "
             f"WHERE n.client_id = ? AND {where.format(at='n.service_at', id='n.id')} "
-            "ORDER BY n.service_at DESC, n.id DESC LIMIT ?",
-            (client_id, *params, limit),
+            f"ORDER BY n.service_at DESC, n.id DESC {limit_sql(limit)}",
+            (client_id, *params),
         )
         out = []
         for at, nid, template, cpt, minutes, status, author, addenda in rows:
@@ -125,8 +127,8 @@ class ChartRepository:
             "SELECT m.administered_at, m.id, m.instrument, m.total, m.band, m.risk_flag, "  # noqa: S608 - fixed fragments
             "m.by_client, m.voided_at FROM measure_result m "
             f"WHERE m.client_id = ? AND {where.format(at='m.administered_at', id='m.id')} "
-            "ORDER BY m.administered_at DESC, m.id DESC LIMIT ?",
-            (client_id, *params, limit),
+            f"ORDER BY m.administered_at DESC, m.id DESC {limit_sql(limit)}",
+            (client_id, *params),
         )
         out = []
         for at, mid, instrument, total, band, risk, by_client, voided in rows:
@@ -149,8 +151,8 @@ class ChartRepository:
             "SELECT i.created_at, i.id, i.status, u.full_name FROM intake_assessment i "  # noqa: S608 - fixed fragments
             "JOIN user u ON u.id = i.author_id "
             f"WHERE i.client_id = ? AND {where.format(at='i.created_at', id='i.id')} "
-            "ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
-            (client_id, *params, limit),
+            f"ORDER BY i.created_at DESC, i.id DESC {limit_sql(limit)}",
+            (client_id, *params),
         )
         return [
             _entry(
@@ -171,8 +173,8 @@ class ChartRepository:
             "SELECT p.created_at, p.id, p.status, p.review_date, u.full_name "  # noqa: S608 - fixed fragments
             "FROM treatment_plan p JOIN user u ON u.id = p.author_id "
             f"WHERE p.client_id = ? AND {where.format(at='p.created_at', id='p.id')} "
-            "ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
-            (client_id, *params, limit),
+            f"ORDER BY p.created_at DESC, p.id DESC {limit_sql(limit)}",
+            (client_id, *params),
         )
         return [
             _entry(
@@ -193,8 +195,8 @@ class ChartRepository:
             "SELECT p.created_at, p.id FROM psychotherapy_note p "  # noqa: S608 - fixed fragments
             "WHERE p.author_id = ? AND p.client_id = ? "
             f"AND {where.format(at='p.created_at', id='p.id')} "
-            "ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
-            (viewer, client_id, *params, limit),
+            f"ORDER BY p.created_at DESC, p.id DESC {limit_sql(limit)}",
+            (viewer, client_id, *params),
         )
         return [
             _entry(

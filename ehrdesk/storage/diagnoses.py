@@ -4,6 +4,7 @@ one is marked "entered in error" and a right one added."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from ehrdesk.core.chart import Diagnosis, DiagnosisChange, DiagnosisStatus
@@ -15,6 +16,20 @@ _COLUMNS = (
     "d.id, d.client_id, d.code, d.description, d.onset, d.status, d.is_primary, "
     "u.full_name, d.added_at, d.row_version"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalDiagnosis:
+    """A diagnosis added in the past (bulk path)."""
+
+    id: int
+    client_id: int
+    code: str
+    description: str
+    onset: date | None
+    primary: bool
+    added_by: int
+    added_at: datetime
 
 
 def _diagnosis(row: tuple[object, ...]) -> Diagnosis:
@@ -65,6 +80,33 @@ class DiagnosisRepository:
         diagnosis = self.get(int(cur.lastrowid))
         self._history(diagnosis, user_id, now)
         return diagnosis
+
+    def add_many(self, rows: list[HistoricalDiagnosis]) -> None:
+        """Bulk-insert diagnoses made in the past, each with its first history row, as
+        `add` leaves them (the synthetic practices' generator; at most one primary a
+        client, and no earlier primary to clear)."""
+        self._conn.executemany(
+            "INSERT INTO diagnosis (id, client_id, code, description, onset, is_primary, "
+            "added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.id,
+                    r.client_id,
+                    r.code,
+                    r.description,
+                    None if r.onset is None else r.onset.isoformat(),
+                    int(r.primary),
+                    r.added_by,
+                    utc_text(r.added_at),
+                )
+                for r in rows
+            ],
+        )
+        self._conn.executemany(
+            "INSERT INTO diagnosis_change (diagnosis_id, status, is_primary, changed_at, "
+            "changed_by) VALUES (?, 'active', ?, ?, ?)",
+            [(r.id, int(r.primary), utc_text(r.added_at), r.added_by) for r in rows],
+        )
 
     def get(self, diagnosis_id: int) -> Diagnosis:
         row = self._conn.execute(

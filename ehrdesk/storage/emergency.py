@@ -10,7 +10,7 @@ from ehrdesk.core.chart import EmergencyGrant, EmergencyNotice, EmergencyUse, Re
 from ehrdesk.core.errors import ConcurrentEditError, NotFound
 from ehrdesk.storage.chart import parse_utc, utc_text
 from ehrdesk.storage.clients import CLIENT_NAME_SQL
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 
 _COLUMNS = (
     "g.id, g.user_id, u.full_name, g.client_id, g.reason_category, g.reason, g.started_at, "
@@ -108,8 +108,7 @@ class EmergencyAccessRepository:
             f"SELECT g.id, u.full_name, g.client_id, {CLIENT_NAME_SQL}, g.reason_category, "  # noqa: S608 - constants
             "g.started_at FROM emergency_access g JOIN user u ON u.id = g.user_id "
             "JOIN client c ON c.id = g.client_id "
-            "WHERE g.acknowledged_at IS NULL ORDER BY g.started_at LIMIT ?",
-            (limit,),
+            f"WHERE g.acknowledged_at IS NULL ORDER BY g.started_at {limit_sql(limit)}",
         )
         return [
             EmergencyNotice(int(i), str(u), int(c), str(n), ReasonCategory(str(r)), parse_utc(s))

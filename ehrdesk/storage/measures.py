@@ -3,18 +3,30 @@ voided (the schema refuses any other update, and every delete)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from ehrdesk.core.chart import MeasureResult, ScorePoint
 from ehrdesk.core.errors import ConcurrentEditError, NotFound
 from ehrdesk.core.measures import Instrument, Score
 from ehrdesk.storage.chart import parse_utc, utc_text
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 
 _COLUMNS = (
     "m.id, m.client_id, m.instrument, m.answers, m.total, m.band, m.risk_flag, "
     "m.administered_at, u.full_name, m.by_client, m.voided_at, m.row_version"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalMeasure:
+    """A result entered by the clinician in the session (bulk path)."""
+
+    id: int
+    client_id: int
+    scored: Score
+    administered_at: datetime
+    entered_by: int
 
 
 def _result(row: tuple[object, ...]) -> MeasureResult:
@@ -68,6 +80,30 @@ class MeasureRepository:
         )
         return self.get(int(cur.lastrowid))
 
+    def add_many(self, rows: list[HistoricalMeasure]) -> None:
+        """Bulk-insert results entered in the past, with the ids they carry (the
+        synthetic practices' generator): the rows `add` writes."""
+        self._conn.executemany(
+            "INSERT INTO measure_result (id, client_id, instrument, answers, total, band, "
+            "risk_flag, administered_at, entered_by, by_client, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            [
+                (
+                    r.id,
+                    r.client_id,
+                    r.scored.instrument.value,
+                    ",".join(str(a) for a in r.scored.answers),
+                    r.scored.total,
+                    r.scored.band,
+                    int(r.scored.risk_flag),
+                    utc_text(r.administered_at),
+                    r.entered_by,
+                    utc_text(r.administered_at),
+                )
+                for r in rows
+            ],
+        )
+
     def get(self, measure_id: int) -> MeasureResult:
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM measure_result m JOIN user u ON u.id = m.entered_by "  # noqa: S608 - constants
@@ -91,8 +127,8 @@ class MeasureRepository:
     def for_client(self, client_id: int, limit: int = 200) -> list[MeasureResult]:
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM measure_result m JOIN user u ON u.id = m.entered_by "  # noqa: S608 - constants
-            "WHERE m.client_id = ? ORDER BY m.administered_at DESC, m.id DESC LIMIT ?",
-            (client_id, limit),
+            f"WHERE m.client_id = ? ORDER BY m.administered_at DESC, m.id DESC {limit_sql(limit)}",
+            (client_id,),
         )
         return [_result(r) for r in rows]
 
@@ -101,10 +137,10 @@ class MeasureRepository:
         points: list[ScorePoint] = []
         for instrument in Instrument:
             rows = self._conn.execute(
-                "SELECT administered_at, total FROM measure_result "
+                "SELECT administered_at, total FROM measure_result "  # noqa: S608 - a number
                 "WHERE client_id = ? AND instrument = ? AND voided_at IS NULL "
-                "ORDER BY administered_at DESC, id DESC LIMIT ?",
-                (client_id, instrument.value, per_instrument),
+                f"ORDER BY administered_at DESC, id DESC {limit_sql(per_instrument)}",
+                (client_id, instrument.value),
             ).fetchall()
             points += [ScorePoint(instrument, parse_utc(at), int(t)) for at, t in reversed(rows)]
         return points

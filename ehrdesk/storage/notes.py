@@ -28,7 +28,7 @@ from ehrdesk.core.chart import (
 from ehrdesk.core.errors import ConcurrentEditError, InvalidInput, NotFound
 from ehrdesk.storage.chart import parse_utc, utc_text
 from ehrdesk.storage.clients import CLIENT_NAME_SQL
-from ehrdesk.storage.database import Connection
+from ehrdesk.storage.database import Connection, limit_sql
 
 _NOTE_COLUMNS = (
     "n.id, n.client_id, n.author_id, a.full_name, n.template_id, n.template_name, "
@@ -57,15 +57,21 @@ def searchable_text(sections: tuple[NoteSection, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HistoricalNote:
+    """A note written in the past, for the synthetic practices' bulk path: signed at
+    `signed_at`, or still a draft when that is None."""
+
+    id: int
     client_id: int
     author_id: int
     template: NoteTemplate
+    appointment_id: int | None
     service_at: datetime
     duration_minutes: int
     cpt_code: str
     location: str
     sections: tuple[NoteSection, ...]
-    signed_at: datetime
+    written_at: datetime
+    signed_at: datetime | None
 
 
 def _template(row: tuple[object, ...]) -> NoteTemplate:
@@ -78,6 +84,21 @@ def _template(row: tuple[object, ...]) -> NoteTemplate:
         bool(active),
         int(str(version)),
     )
+
+
+def note_rowid(note_id: int) -> int:
+    """A note's row in `note_search`: negated so that ascending order is newest first
+    (0006_note_search_newest_first.sql)."""
+    return -2 * note_id
+
+
+def addendum_rowid(addendum_id: int) -> int:
+    return -(2 * addendum_id + 1)
+
+
+def _decoded(rowid: int) -> tuple[int, bool]:
+    """(note or addendum id, whether it is an addendum) of a `note_search` row."""
+    return -rowid // 2, bool(-rowid % 2)
 
 
 def owner_token(user_id: int) -> str:
@@ -177,7 +198,7 @@ class NoteRepository:
             ),
         )
         note_id = int(cur.lastrowid)
-        self._index(2 * note_id, author_id, searchable_text(sections))
+        self._index(note_rowid(note_id), author_id, searchable_text(sections))
         return self.get(note_id)
 
     def get(self, note_id: int) -> ProgressNote:
@@ -241,7 +262,7 @@ class NoteRepository:
         )
         if cur.rowcount != 1:
             raise ConcurrentEditError
-        self._index(2 * note.id, note.author_id, searchable_text(sections))
+        self._index(note_rowid(note.id), note.author_id, searchable_text(sections))
         return self.get(note.id)
 
     def sign(
@@ -265,14 +286,14 @@ class NoteRepository:
         )
         if cur.rowcount != 1:
             raise ConcurrentEditError
-        self._conn.execute("DELETE FROM note_search WHERE rowid = ?", (2 * note.id,))
+        self._conn.execute("DELETE FROM note_search WHERE rowid = ?", (note_rowid(note.id),))
 
     def add_addendum(self, note: ProgressNote, author_id: int, text: str, now: datetime) -> None:
         cur = self._conn.execute(
             "INSERT INTO note_addendum (note_id, author_id, body, signed_at) VALUES (?, ?, ?, ?)",
             (note.id, author_id, text, utc_text(now)),
         )
-        self._index(2 * int(cur.lastrowid) + 1, author_id, text)
+        self._index(addendum_rowid(int(cur.lastrowid)), author_id, text)
 
     def addenda(self, note_id: int) -> tuple[Addendum, ...]:
         rows = self._conn.execute(
@@ -344,52 +365,51 @@ class NoteRepository:
             f"SELECT n.id, n.client_id, {CLIENT_NAME_SQL}, n.service_at, n.template_name "  # noqa: S608 - constants
             "FROM progress_note n JOIN client c ON c.id = n.client_id "
             "WHERE n.author_id = ? AND n.status = 'draft' "
-            "ORDER BY n.service_at LIMIT ?",
-            (author_id, limit),
+            f"ORDER BY n.service_at {limit_sql(limit)}",
+            (author_id,),
         )
         return [
             UnsignedNote(int(i), int(c), str(name), parse_utc(str(at)), str(t))
             for i, c, name, at, t in rows
         ]
 
-    def add_signed_history(self, rows: list[HistoricalNote]) -> int:
-        """Bulk-insert notes that were written and signed in the past (synthetic demo
-        and benchmark practices), with their search rows; returns how many."""
-        if not rows:
-            return 0
-        first = int(
-            self._conn.execute("SELECT coalesce(max(id), 0) + 1 FROM progress_note").fetchone()[0]
-        )
+    def add_history(self, rows: list[HistoricalNote]) -> int:
+        """Bulk-insert notes written in the past with the ids they carry, and their
+        search rows, as `add`, `save_draft` and `sign` would have left them (the
+        synthetic practices' generator); returns how many."""
         self._conn.executemany(
             "INSERT INTO progress_note (id, client_id, author_id, template_id, template_name, "
-            "service_at, duration_minutes, cpt_code, location, sections, status, signed_by, "
-            "signed_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?, ?, ?, ?)",
+            "appointment_id, service_at, duration_minutes, cpt_code, location, sections, "
+            "status, signed_by, signed_at, created_at, updated_at, row_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    first + i,
+                    r.id,
                     r.client_id,
                     r.author_id,
                     r.template.id,
                     r.template.name,
+                    r.appointment_id,
                     utc_text(r.service_at),
                     r.duration_minutes,
                     r.cpt_code,
                     r.location,
                     sections_json(r.sections),
-                    r.author_id,
-                    utc_text(r.signed_at),
-                    utc_text(r.service_at),
-                    utc_text(r.signed_at),
+                    "draft" if r.signed_at is None else "signed",
+                    None if r.signed_at is None else r.author_id,
+                    None if r.signed_at is None else utc_text(r.signed_at),
+                    utc_text(r.written_at),
+                    utc_text(r.written_at if r.signed_at is None else r.signed_at),
+                    1 if r.signed_at is None else 2,
                 )
-                for i, r in enumerate(rows)
+                for r in rows
             ],
         )
         self._conn.executemany(
             "INSERT INTO note_search (rowid, owner, body) VALUES (?, ?, ?)",
             [
-                (2 * (first + i), owner_token(r.author_id), searchable_text(r.sections))
-                for i, r in enumerate(rows)
+                (note_rowid(r.id), owner_token(r.author_id), searchable_text(r.sections))
+                for r in rows
             ],
         )
         return len(rows)
@@ -410,25 +430,26 @@ class NoteRepository:
         if match is None:
             return []
         hits = self._conn.execute(
-            "SELECT rowid, snippet(note_search, 1, ?, ?, '…', 12) FROM note_search "
-            "WHERE note_search MATCH ? ORDER BY rowid DESC LIMIT ?",
-            (HIT_START, HIT_END, match, limit),
+            "SELECT rowid, snippet(note_search, 1, ?, ?, '…', 12) FROM note_search "  # noqa: S608 - a number
+            f"WHERE note_search MATCH ? ORDER BY rowid {limit_sql(limit)}",
+            (HIT_START, HIT_END, match),
         ).fetchall()
         if not hits:
             return []
-        note_of: dict[int, int] = {}
-        addendum_ids = [int(r) // 2 for r, _ in hits if int(r) % 2]
+        decoded = [(_decoded(int(rowid)), str(snippet)) for rowid, snippet in hits]
+        note_of: dict[int, int] = {}  # addendum id → its note's id
+        addendum_ids = [i for (i, addendum), _ in decoded if addendum]
         for start in range(0, len(addendum_ids), 500):
             chunk = addendum_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             note_of.update(
-                (2 * int(a) + 1, int(n))
+                (int(a), int(n))
                 for a, n in self._conn.execute(
                     f"SELECT id, note_id FROM note_addendum WHERE id IN ({marks})",  # noqa: S608 - placeholders only
                     chunk,
                 )
             )
-        note_ids = sorted({note_of.get(int(r), int(r) // 2) for r, _ in hits})
+        note_ids = sorted({note_of.get(i, i) if addendum else i for (i, addendum), _ in decoded})
         marks = ",".join("?" * len(note_ids))
         facts = {
             int(i): (int(c), str(name), parse_utc(str(at)))
@@ -439,13 +460,11 @@ class NoteRepository:
             )
         }
         out = []
-        for rowid, snippet in hits:
-            note_id = note_of.get(int(rowid), int(rowid) // 2)
+        for (entry_id, addendum), snippet in decoded:
+            note_id = note_of.get(entry_id, -1) if addendum else entry_id
             if note_id in facts:
                 client_id, name, at = facts[note_id]
-                out.append(
-                    NoteSearchHit(note_id, client_id, name, at, str(snippet), bool(int(rowid) % 2))
-                )
+                out.append(NoteSearchHit(note_id, client_id, name, at, snippet, addendum))
         out.sort(key=lambda h: h.service_at, reverse=True)
         return out
 

@@ -11,12 +11,18 @@ On every lock the workspace clears its views and the clipboard loses what ehrdes
 there, before the lock screen appears. Automatic backups (the owner's settings) run
 from here: once a day at a set time while the app is open, and when it closes, to the
 last used drive if it is connected; a missing drive is a quiet note, never a dialog.
+
+The workspace (every signed-in view) is built just after the first screen is shown,
+while the person reaches for the keyboard, or at the first sign-in if that comes
+sooner: start-up shows the sign-in window without first building a dozen views that
+nobody sees yet (bench/startup.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -44,7 +50,12 @@ from ehrdesk.ui.views.lock_screen import LockScreen
 from ehrdesk.ui.views.restore_page import RestorePage
 from ehrdesk.ui.views.sign_in import SignInView
 from ehrdesk.ui.views.start_page import StartPage, VaultProblemPage
-from ehrdesk.ui.views.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ehrdesk.ui.views.workspace import Workspace
+
+#: How long after the first screen the workspace is built (ms): its first paint is done.
+PREPARE_WORKSPACE_MS = 200
 
 
 class MainWindow(QMainWindow):
@@ -76,16 +87,14 @@ class MainWindow(QMainWindow):
         self.lock_screen = LockScreen(services)
         self.lock_screen.unlocked.connect(self._on_unlocked)
         self.lock_screen.switch_user.connect(self._switch_user)
-        self.workspace = Workspace(services)
-        self.workspace.settings_requested.connect(self.open_settings)
-        self.workspace.backups.restored_over.connect(self._restored_over)
+        self._workspace: Workspace | None = None
         self._closing_after_backup = False
         self._closing_backup: object | None = None
         self.auto_backup_timer = QTimer(self)
         self.auto_backup_timer.setInterval(60_000)
         self.auto_backup_timer.timeout.connect(self.automatic_backup_if_due)
         self.auto_backup_timer.start()
-        for page in (self.sign_in, self.lock_screen, self.workspace):
+        for page in (self.sign_in, self.lock_screen):
             self.stack.addWidget(page)
 
         self.toolbar = self._make_toolbar()
@@ -112,6 +121,24 @@ class MainWindow(QMainWindow):
             self.fontMetrics().horizontalAdvance("M") * 80, self.fontMetrics().height() * 40
         )
         self._first_page()
+        QTimer.singleShot(PREPARE_WORKSPACE_MS, self._prepare_workspace)
+
+    @property
+    def workspace(self) -> Workspace:
+        """The signed-in pages, built on first use (see the module docstring)."""
+        if self._workspace is None:
+            from ehrdesk.ui.views.workspace import Workspace  # noqa: PLC0415 - see above
+
+            workspace = Workspace(self.services)
+            workspace.settings_requested.connect(self.open_settings)
+            workspace.backups.restored_over.connect(self._restored_over)
+            self.stack.addWidget(workspace)
+            self._workspace = workspace
+        return self._workspace
+
+    def _prepare_workspace(self) -> None:
+        if self._workspace is None:
+            self.workspace  # noqa: B018 - built now, in idle time, not at sign-in
 
     # Pages -------------------------------------------------------------------------
 
@@ -171,7 +198,7 @@ class MainWindow(QMainWindow):
         if self.stack.indexOf(page) < 0:
             self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
-        self.toolbar.setVisible(page is self.workspace)
+        self.toolbar.setVisible(page is self._workspace)
         self._update_title()
 
     def _show_start(self) -> None:
@@ -246,7 +273,7 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         parts = ["ehrdesk"]
         current = self.stack.currentWidget()
-        if current is self.workspace and self._practice_name:
+        if current is self._workspace and self._practice_name:
             parts.insert(0, self._practice_name)
         elif current is self.lock_screen:
             parts.insert(0, "Locked")
@@ -288,7 +315,8 @@ class MainWindow(QMainWindow):
             self.services.session.lock(reason="manual")
 
     def _on_locked(self, reason: str) -> None:
-        self.workspace.clear()
+        if self._workspace is not None:
+            self._workspace.clear()
         self.clipboard.clear_if_ours()
         user = self.services.session.user
         if self.services.session.state is SessionState.LOCKED and user is not None:
@@ -296,7 +324,8 @@ class MainWindow(QMainWindow):
             self._show_page(self.lock_screen)
 
     def _on_signed_out(self, reason: str) -> None:
-        self.workspace.clear()
+        if self._workspace is not None:
+            self._workspace.clear()
         self.clipboard.clear_if_ours()
         self._practice_name = ""
         self._signed = None

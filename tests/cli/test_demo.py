@@ -108,6 +108,7 @@ def test_demo_creates_a_practice_and_prints_the_published_credentials(run: DemoC
     }
     assert generated["clients"] == demo.DEFAULT_PATIENTS
     assert generated["appointments"] > 5 * demo.DEFAULT_PATIENTS
+    assert generated["notes"] > 3 * demo.DEFAULT_PATIENTS  # the charts come with it
     vault = json.loads((run.data_dir / "vault.json").read_text())
     assert vault["demo"] is True
     assert vault["workstation_binding"] is False  # a demo is never tied to the keyring

@@ -15,7 +15,7 @@ import pytest
 import sqlcipher3
 
 from ehrdesk.core.errors import VaultDamaged
-from ehrdesk.storage.database import Database
+from ehrdesk.storage.database import Database, limit_sql
 
 KEY = os.urandom(32)
 
@@ -191,3 +191,10 @@ def test_a_copy_that_fails_leaves_no_file(
     monkeypatch.undo()
     db.close()
     assert list(target.parent.iterdir()) == []
+
+
+def test_a_limit_written_into_sql_is_only_ever_a_number() -> None:
+    assert limit_sql(50) == "LIMIT 50"
+    assert limit_sql(True) == "LIMIT 1"
+    with pytest.raises(ValueError):
+        limit_sql("50; DROP TABLE client")  # type: ignore[arg-type]

@@ -87,3 +87,50 @@ def test_a_newer_database_is_refused_untouched(tmp_path: Path) -> None:
         runner.migrate(db)
     db.close()
     assert path.read_bytes() == before
+
+
+def test_version_6_turns_the_note_index_newest_first_and_keeps_every_hit(
+    tmp_path: Path,
+) -> None:
+    """Notes and an addendum indexed under version 5's rowids (2 × id, 2 × id + 1) are
+    found after the upgrade, newest first, with the addendum still naming its note."""
+    from ehrdesk.storage.notes import NoteRepository
+
+    path = tmp_path / "practice.ehrdb"
+    make_v1(path)
+    db = Database.open(path, KEY)
+    runner.migrate(db, target=5)
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO client (legal_first_name, legal_last_name, date_of_birth, sort_key, "
+            "created_at, updated_at) VALUES ('Ann', 'Bell', '1980-01-01', 'bell', 't', 't')"
+        )
+        for n in (1, 2, 3):
+            conn.execute(
+                "INSERT INTO progress_note (id, client_id, author_id, template_name, service_at, "
+                "duration_minutes, sections, status, signed_by, signed_at, created_at, "
+                "updated_at) VALUES (?, 1, 1, 'SOAP', ?, 50, '[]', 'signed', 1, ?, ?, ?)",
+                (n, *[f"2026-01-0{n}T10:00:00Z"] * 4),
+            )
+            conn.execute(
+                "INSERT INTO note_search (rowid, owner, body) VALUES (?, 'u1', ?)",
+                (2 * n, f"panic attacks, session {n}"),
+            )
+        conn.execute(
+            "INSERT INTO note_addendum (id, note_id, author_id, body, signed_at) "
+            "VALUES (7, 1, 1, 'panic: a correction', '2026-01-05T10:00:00Z')"
+        )
+        conn.execute("INSERT INTO note_search (rowid, owner, body) VALUES (15, 'u1', 'panic')")
+    runner.migrate(db)
+    assert db.user_version() == runner.LATEST_VERSION
+    rowids = [r[0] for r in db.conn.execute("SELECT rowid FROM note_search ORDER BY rowid")]
+    assert rowids == [-15, -6, -4, -2]
+    hits = NoteRepository(db.conn).search("panic", 1, 50)
+    assert [(h.note_id, h.in_addendum) for h in hits] == [
+        (3, False),
+        (2, False),
+        (1, True),
+        (1, False),
+    ]
+    assert NoteRepository(db.conn).search("session", 1, 2)[0].note_id == 3
+    db.close()

@@ -31,17 +31,22 @@ class TimelineTableModel(QAbstractTableModel):
         self._fetch = fetch
         self._rows: list[TimelineEntry] = []
         self._next: TimelineCursor | None = None
+        #: Each row's cells as shown, made once: the view asks for them hundreds of
+        #: times while it sizes its columns, and a chart opens on the GUI thread.
+        self._text: dict[int, tuple[str, str, str]] = {}
 
     def set_first_page(self, page: TimelinePage) -> None:
         self.beginResetModel()
         self._rows = list(page.entries)
         self._next = page.next_cursor
+        self._text = {}
         self.endResetModel()
 
     def clear(self) -> None:
         self.beginResetModel()
         self._rows = []
         self._next = None
+        self._text = {}
         self.endResetModel()
 
     def entry(self, row: int) -> TimelineEntry | None:
@@ -81,16 +86,18 @@ class TimelineTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():
             return None
-        entry = self._rows[index.row()]
+        row = index.row()
+        entry = self._rows[row]
         if role == ENTRY_ROLE:
             return entry
         if role == Qt.ItemDataRole.FontRole:
             return _bold() if entry.flagged else None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return _CELLS[Column(index.column())](entry)
-        return None
+        text = self._text.get(row)
+        if text is None:
+            text = self._text[row] = (_when(entry), entry.title, entry.detail)
+        return text[index.column()]
 
 
 def _bold() -> QFont:
@@ -99,8 +106,15 @@ def _bold() -> QFont:
     return font
 
 
-_CELLS: dict[Column, Callable[[TimelineEntry], str]] = {
-    Column.WHEN: lambda e: e.at.astimezone().strftime("%a %d %b %Y %H:%M"),
-    Column.WHAT: lambda e: e.title,
-    Column.DETAIL: lambda e: e.detail,
-}
+_ROLES = frozenset(
+    {
+        ENTRY_ROLE,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+    }
+)
+
+
+def _when(entry: TimelineEntry) -> str:
+    return entry.at.astimezone().strftime("%a %d %b %Y %H:%M")

@@ -3,7 +3,7 @@ pages fetched from the database as the list scrolls.
 
 Typing restarts a 150 ms timer; the search runs when typing pauses, on the GUI thread
 (the session's connection lives there) and takes a few milliseconds even with
-100,000 clients (bench/front_desk.py), so typing never waits. Enter opens the
+100,000 clients (`python -m bench`), so typing never waits. Enter opens the
 selected client: their chart for those who keep charts (clinicians, the owner), their
 details for the front desk (both audited); Ctrl+D opens the details, Ctrl+H the chart.
 Insert or Ctrl+N starts a new client. Cleared on lock.
