@@ -47,10 +47,6 @@ from ehrdesk.core.records import (
     encode_categories,
 )
 from ehrdesk.core.recurrence import to_local
-from ehrdesk.reports.client_record import render_client_record
-from ehrdesk.reports.disclosures import AccountingReport, render_accounting
-from ehrdesk.reports.fhir_bundle import render_fhir_json
-from ehrdesk.reports.record_package import PassphraseSheet, package_zip, render_passphrase_sheet
 from ehrdesk.security import passphrase as passphrases
 from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.guard import requires
@@ -311,6 +307,12 @@ class ClientRecords:
     def _document(
         self, record: ClientRecord, delivery: Delivery, sealed_with: str | None
     ) -> PreparedDocument:
+        from ehrdesk.reports.client_record import (  # noqa: PLC0415 - loads reportlab
+            render_client_record,
+        )
+        from ehrdesk.reports.fhir_bundle import render_fhir_json  # noqa: PLC0415 - loads reportlab
+        from ehrdesk.reports.record_package import package_zip  # noqa: PLC0415 - loads reportlab
+
         media, suffix = _MEDIA[delivery]
         name = file_name(
             "Client record", str(record.client.id), f"{record.generated_at:%Y-%m-%d}", suffix=suffix
@@ -335,6 +337,11 @@ class ClientRecords:
         self, passphrase: str, package_name: str, purpose: Purpose
     ) -> PreparedDocument:
         """The one-page sheet that carries a package's passphrase (it names no client)."""
+        from ehrdesk.reports.record_package import (  # noqa: PLC0415 - loads reportlab
+            PassphraseSheet,
+            render_passphrase_sheet,
+        )
+
         conn = self._session.database.conn
         with self._session.transaction() as tx:
             tx.audit(
@@ -363,6 +370,11 @@ class ClientRecords:
     def accounting(self, client_id: int, purpose: Purpose) -> PreparedDocument:
         """The accounting of disclosures as a document; audited as a print or export of
         the client's record."""
+        from ehrdesk.reports.disclosures import (  # noqa: PLC0415 - loads reportlab
+            AccountingReport,
+            render_accounting,
+        )
+
         check_record_access(self._session, client_id, self._clock)
         conn = self._session.database.conn
         client = ClientRepository(conn).get(client_id)

@@ -24,7 +24,6 @@ from ehrdesk.core.errors import InvalidInput
 from ehrdesk.core.permissions import Action
 from ehrdesk.core.records import Release, ReleaseDraft, SignedForm
 from ehrdesk.core.recurrence import to_local
-from ehrdesk.reports.release_form import ReleaseForm, render_release_form, signature_size
 from ehrdesk.services.chart_access import access_basis
 from ehrdesk.services.guard import RecordRefused, requires
 from ehrdesk.services.schedule_rules import practice_zone, schedule_settings
@@ -101,6 +100,12 @@ class Releases:
     def sign_on_screen(self, release: Release, signature_png: bytes) -> Release:
         """The client signed the release on screen: keep the authorisation with their
         signature as the release's signed form (a PDF)."""
+        from ehrdesk.reports.release_form import (  # noqa: PLC0415 - loads reportlab
+            ReleaseForm,
+            render_release_form,
+            signature_size,
+        )
+
         signature = SignedForm.from_bytes(signature_png)
         if signature.media_type != "image/png":
             raise InvalidInput(BAD_SIGNATURE)

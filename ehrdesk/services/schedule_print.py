@@ -15,7 +15,6 @@ from ehrdesk.core.clock import Clock
 from ehrdesk.core.errors import InvalidInput
 from ehrdesk.core.permissions import Action
 from ehrdesk.core.recurrence import local_day_bounds
-from ehrdesk.reports.schedule import SchedulePrintout, render_schedule
 from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.guard import requires
 from ehrdesk.services.schedule_rules import (
@@ -44,6 +43,11 @@ class SchedulePrint:
     ) -> PreparedDocument:
         """One day (`days` 1) or a week (7) from `first_day`, for a clinician or (None)
         the whole practice."""
+        from ehrdesk.reports.schedule import (  # noqa: PLC0415 - loads reportlab
+            SchedulePrintout,
+            render_schedule,
+        )
+
         if days not in (1, 7):
             raise InvalidInput("Print one day or one week at a time.")
         own = acting_for(self._session)

@@ -33,7 +33,6 @@ from ehrdesk.core.errors import InvalidInput
 from ehrdesk.core.front_desk import AppointmentStatus, postal_lines
 from ehrdesk.core.permissions import Action
 from ehrdesk.core.recurrence import local_day_bounds, to_local
-from ehrdesk.reports.superbill import render_superbill
 from ehrdesk.services.documents import PreparedDocument, Purpose, file_name
 from ehrdesk.services.guard import requires
 from ehrdesk.services.schedule_rules import acting_for, practice_zone, refuse
@@ -162,6 +161,8 @@ class Superbills:
         """The superbill for the client's billable visits in the period, or for the
         appointments listed (which must be in it). Refused with one sentence when a visit
         has no signed note, a fee is missing from the schedule, or nothing is billable."""
+        from ehrdesk.reports.superbill import render_superbill  # noqa: PLC0415 - loads reportlab
+
         conn = self._session.database.conn
         self._check_client(conn, client_id)
         visits = self._visits(conn, client_id, since, until)
