@@ -40,6 +40,7 @@ the counting thread end when the snapshot's block ends, however it ends.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import io
 import os
@@ -129,21 +130,21 @@ def _storage_error(error: sqlcipher3.Error) -> Exception:
 # The frozen snapshot ---------------------------------------------------------------------
 
 
-class Snapshot:
+class Snapshot(abc.ABC):
     """One moment of the database as a file's bytes (valid inside `frozen_snapshot`)."""
 
     schema_version: int
     audit_anchor: AuditAnchor | None
     size: int
 
+    @abc.abstractmethod
     def open(self) -> io.RawIOBase:
         """A stream of exactly `size` bytes: the database file at that moment (unbuffered:
         it is read in large pieces straight into the encryptor's buffer)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def row_counts(self, cancel: CancelToken) -> dict[str, int]:
         """The rows of every table at that moment (may wait for the count to finish)."""
-        raise NotImplementedError
 
 
 class _RowCounter:
